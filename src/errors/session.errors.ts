@@ -1,0 +1,53 @@
+import { InternalServerErrorException, ServiceUnavailableException } from '@nestjs/common';
+
+/** A `SessionModule` option is invalid. Thrown at startup, never at request time. */
+export class SessionOptionsError extends Error {
+  override readonly name = 'SessionOptionsError';
+  constructor(message: string) {
+    super(`SessionModule: ${message}`);
+  }
+}
+
+/** `SessionService.get()` was called before the session was loaded for this request. */
+export class SessionNotLoadedError extends Error {
+  override readonly name = 'SessionNotLoadedError';
+  constructor() {
+    super(
+      'The session is not loaded for this request. Load it with a @Session() parameter, ' +
+        '@UseSessionAutoload() on the controller or route, the `autoload` option, ' +
+        'or `await sessionService.load(req)` (in a guard, for example) before calling get().',
+    );
+  }
+}
+
+/** The store failed to read, write or remove a session. Answers 503. */
+export class SessionStoreUnavailableError extends ServiceUnavailableException {
+  constructor(operation: 'read' | 'write' | 'remove' | 'touch', cause?: unknown) {
+    super(`Session store unavailable: the ${operation} failed. Please retry shortly.`, { cause });
+    this.name = 'SessionStoreUnavailableError';
+  }
+}
+
+/** The session cookie would exceed what browsers keep; it is never sent. Answers 500. */
+export class SessionCookieTooLargeError extends InternalServerErrorException {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      `Session cookie is ${size} bytes, over the ${limit}-byte limit browsers keep; it was not sent. ` +
+        'Store less data in the session or use a server-side store.',
+    );
+    this.name = 'SessionCookieTooLargeError';
+  }
+}
+
+/** An encryptor or store was constructed with a key of the wrong size or format. */
+export class InvalidKeyError extends Error {
+  override readonly name = 'InvalidKeyError';
+}
+
+/** Session data that the serializer cannot represent (names the key). */
+export class SessionSerializationError extends Error {
+  override readonly name = 'SessionSerializationError';
+}

@@ -1,0 +1,81 @@
+import type { LoggerService, Type } from '@nestjs/common';
+import type { Encryptor } from './encryptor.interface.js';
+import type { Serializer } from './serializer.interface.js';
+import type { SessionStore } from './session-store.interface.js';
+
+export type SameSite = 'lax' | 'strict' | 'none';
+export type CookiePriority = 'low' | 'medium' | 'high';
+export type StoreFailureMode = 'reject' | 'anonymous';
+export type AutoloadPaths = readonly (string | RegExp)[];
+
+/** A request as the platform hands it over (Express `Request` or Fastify `FastifyRequest`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PlatformRequest = any;
+
+export interface SessionCookieOptions {
+  /** Cookie name, an RFC 6265 token. `__Host-`/`__Secure-` prefixes are checked at startup. Default `'sid'`. */
+  name?: string;
+  /** Default `'/'`. */
+  path?: string;
+  /** Default: none (host-only cookie). */
+  domain?: string;
+  /** Default `'lax'`. `'none'` requires `secure`. */
+  sameSite?: SameSite;
+  /** Default `true`. */
+  secure?: boolean;
+  /** Default `true`. */
+  httpOnly?: boolean;
+  /** Default: not set. */
+  partitioned?: boolean;
+  /** Default: not set. */
+  priority?: CookiePriority;
+}
+
+export interface SessionModuleOptions {
+  /** HMAC key(s), each at least 32 characters. The first signs; all verify (rotation). */
+  secret: string | readonly string[];
+  /** A store instance, or a class that Nest DI instantiates. Default `new MemoryStore()`. */
+  store?: SessionStore | Type<SessionStore>;
+  /** Seconds. `0` means a browser-session cookie. Default 1209600 (14 days). */
+  lifetime?: number;
+  /** `false`: absolute expiry from creation; `true`: idle expiry from the last request. Default `false`. */
+  rolling?: boolean;
+  /** Absolute cap in seconds from creation, enforced even when rolling. Default: none. */
+  maxLifetime?: number;
+  /** Seconds the server keeps a `lifetime: 0` session after its last write. Default 2592000 (30 days). */
+  fallbackTtl?: number;
+  /** Load the session for every request (`true`) or for matching paths. Default `false`. */
+  autoload?: boolean | AutoloadPaths;
+  cookie?: SessionCookieOptions;
+  /** Default: JSON. */
+  serializer?: Serializer;
+  /** Default: none. */
+  encryptor?: Encryptor;
+  /** A header name (matched case-insensitively, any value) or a predicate: no session handling at all. */
+  skip?: string | ((req: PlatformRequest) => boolean);
+  /** Request property holding the loaded data. Default `'session'`. */
+  requestProperty?: string;
+  /** Default `new Logger('Session')`; `false` silences the module. */
+  logger?: LoggerService | false;
+  /** What a failing store read does. Default `'reject'` (503). */
+  storeFailure?: StoreFailureMode;
+}
+
+/** The options after validation, with every default applied (what `SESSION_OPTIONS` holds). */
+export interface ResolvedSessionOptions {
+  readonly secret: readonly string[];
+  readonly store: SessionStore | Type<SessionStore>;
+  readonly lifetime: number;
+  readonly rolling: boolean;
+  readonly maxLifetime: number | undefined;
+  readonly fallbackTtl: number;
+  readonly autoload: boolean | AutoloadPaths;
+  readonly cookie: Readonly<Required<Pick<SessionCookieOptions, 'name' | 'path' | 'sameSite' | 'secure' | 'httpOnly'>>> &
+    Readonly<Pick<SessionCookieOptions, 'domain' | 'partitioned' | 'priority'>>;
+  readonly serializer: Serializer;
+  readonly encryptor: Encryptor | undefined;
+  readonly skip: string | ((req: PlatformRequest) => boolean) | undefined;
+  readonly requestProperty: string;
+  readonly logger: LoggerService | false;
+  readonly storeFailure: StoreFailureMode;
+}
