@@ -79,3 +79,10 @@ export interface ResolvedSessionOptions {
   readonly logger: LoggerService | false;
   readonly storeFailure: StoreFailureMode;
 }
+
+/** A class for `forRootAsync({ useClass })` / `useExisting`. */
+export interface SessionOptionsFactory {
+  createSessionOptions?(): SessionModuleOptions | Promise<SessionModuleOptions>;
+  /** Accepted too: the method name ConfigurableModuleBuilder uses. */
+  create?(): SessionModuleOptions | Promise<SessionModuleOptions>;
+}

@@ -1,0 +1,44 @@
+export { SessionModule } from './session.module.js';
+export { SESSION_OPTIONS, SESSION_STORE } from './session.constants.js';
+export { SessionService } from './services/session.service.js';
+
+export { Session } from './decorators/session.decorator.js';
+export { UseSessionAutoload } from './decorators/use-session-autoload.decorator.js';
+export { RegenerateSession } from './decorators/regenerate-session.decorator.js';
+export { InjectSessionStore } from './decorators/inject-session-store.decorator.js';
+
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.store.js';
+export { CookieStore, type CookieStoreOptions } from './stores/cookie.store.js';
+export { JsonSerializer } from './serializers/json.serializer.js';
+export { AesGcmEncryptor, DecryptionError } from './crypto/aes-gcm.encryptor.js';
+export { FernetEncryptor, type FernetEncryptorOptions, type FernetKey } from './crypto/fernet.encryptor.js';
+
+export {
+  SessionOptionsError,
+  SessionNotLoadedError,
+  SessionStoreUnavailableError,
+  SessionCookieTooLargeError,
+  SessionSerializationError,
+  InvalidKeyError,
+} from './errors/session.errors.js';
+
+export type { SessionData } from './interfaces/session-data.interface.js';
+export type {
+  SessionModuleOptions,
+  SessionCookieOptions,
+  SessionOptionsFactory,
+  ResolvedSessionOptions,
+  SameSite,
+  CookiePriority,
+  StoreFailureMode,
+  AutoloadPaths,
+  PlatformRequest,
+} from './interfaces/session-options.interface.js';
+export type {
+  SessionStore,
+  UpdatableSessionStore,
+  SyncEncodingSessionStore,
+  ClientSideSessionStore,
+} from './interfaces/session-store.interface.js';
+export type { Serializer } from './interfaces/serializer.interface.js';
+export type { Encryptor } from './interfaces/encryptor.interface.js';

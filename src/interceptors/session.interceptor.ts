@@ -1,0 +1,77 @@
+import {
+  HttpException,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { concat, defer, from, ignoreElements, mergeMap, throwError, catchError, type Observable } from 'rxjs';
+import { SESSION_AUTOLOAD_METADATA, SESSION_REGENERATE_METADATA } from '../session.constants.js';
+import { responseStatus } from '../platform/http-platform.js';
+import { SessionManager } from '../session/session.manager.js';
+
+interface RouteSessionConfig {
+  /** From `@UseSessionAutoload()`; `undefined` defers to the `autoload` option. */
+  readonly autoload: boolean | undefined;
+  readonly regenerate: boolean;
+}
+
+function statusOf(error: unknown): number {
+  return error instanceof HttpException ? error.getStatus() : 500;
+}
+
+/**
+ * The one global interceptor: load (when the route autoloads), handler, commit. Routes that
+ * never touch the session pay for a metadata lookup (cached) and nothing else.
+ */
+@Injectable()
+export class SessionInterceptor implements NestInterceptor {
+  private readonly routes = new WeakMap<object, Map<object, RouteSessionConfig>>();
+
+  constructor(
+    private readonly manager: SessionManager,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    // RPC, WebSocket and GraphQL contexts pass through untouched.
+    if (context.getType() !== 'http') return next.handle();
+    const http = context.switchToHttp();
+    const req = http.getRequest();
+    const res = http.getResponse();
+    if (!this.manager.bind(req, res)) return next.handle();
+
+    const route = this.routeConfig(context);
+    const handled = next.handle().pipe(
+      catchError((error: unknown) =>
+        from(this.manager.commit(req, statusOf(error))).pipe(mergeMap(() => throwError(() => error))),
+      ),
+    );
+    const commit = defer(async () => {
+      if (route.regenerate) await this.manager.regenerate(req);
+      await this.manager.commit(req, responseStatus(res));
+    }).pipe(ignoreElements());
+    // concat: the response waits for the commit, which runs even when the handler emits nothing.
+    const lifecycle = concat(handled, commit);
+
+    const autoload = route.autoload ?? this.manager.shouldAutoload(req);
+    return autoload ? from(this.manager.load(req)).pipe(mergeMap(() => lifecycle)) : lifecycle;
+  }
+
+  private routeConfig(context: ExecutionContext): RouteSessionConfig {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byController = this.routes.get(handler);
+    if (!byController) this.routes.set(handler, (byController = new Map()));
+    let config = byController.get(controller);
+    if (!config) {
+      config = {
+        autoload: this.reflector.getAllAndOverride<boolean | undefined>(SESSION_AUTOLOAD_METADATA, [handler, controller]),
+        regenerate: this.reflector.get<boolean | undefined>(SESSION_REGENERATE_METADATA, handler) === true,
+      };
+      byController.set(controller, config);
+    }
+    return config;
+  }
+}

@@ -1,0 +1,185 @@
+import { Logger } from '@nestjs/common';
+import {
+  DEFAULT_COOKIE_NAME,
+  DEFAULT_FALLBACK_TTL,
+  DEFAULT_LIFETIME,
+  MIN_SECRET_LENGTH,
+} from '../session.constants.js';
+import { SessionOptionsError } from '../errors/session.errors.js';
+import type {
+  ResolvedSessionOptions,
+  SessionCookieOptions,
+  SessionModuleOptions,
+} from '../interfaces/session-options.interface.js';
+import { JsonSerializer } from '../serializers/json.serializer.js';
+import { MemoryStore } from '../stores/memory.store.js';
+
+const KNOWN_OPTIONS = new Set<string>([
+  'secret', 'store', 'lifetime', 'rolling', 'maxLifetime', 'fallbackTtl', 'autoload', 'cookie',
+  'serializer', 'encryptor', 'skip', 'requestProperty', 'logger', 'storeFailure',
+]);
+const KNOWN_COOKIE_OPTIONS = new Set<string>([
+  'name', 'path', 'domain', 'sameSite', 'secure', 'httpOnly', 'partitioned', 'priority',
+]);
+/** RFC 6265 cookie-name: an RFC 7230 token (visible ASCII without separators). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Path and domain attribute values: visible ASCII without `;` (no CR, LF, space, controls). */
+const ATTRIBUTE_VALUE = /^[\x21-\x3a\x3c-\x7e]+$/;
+const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+function fail(message: string): never {
+  throw new SessionOptionsError(message);
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    fail(`\`${name}\` must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${JSON.stringify(value)}).`);
+  }
+  return value as T;
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean;
+function bool(name: string, value: unknown, fallback: undefined): boolean | undefined;
+function bool(name: string, value: unknown, fallback: boolean | undefined): boolean | undefined {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(`\`${name}\` must be a boolean (got ${typeof value}).`);
+  return value;
+}
+
+function seconds(name: string, value: unknown, fallback: number, allowZero: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    fail(`\`${name}\` must be a finite number of seconds ${allowZero ? '>= 0' : '> 0'} (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function resolveSecrets(secret: unknown): readonly string[] {
+  const list = typeof secret === 'string' ? [secret] : secret;
+  if (!Array.isArray(list) || list.length === 0) {
+    fail('`secret` is required: a string of at least 32 characters, or a non-empty array of them (the first signs, all verify).');
+  }
+  list.forEach((value: unknown, index: number) => {
+    if (typeof value !== 'string') fail(`\`secret[${index}]\` must be a string.`);
+    if (value.length < MIN_SECRET_LENGTH) {
+      fail(
+        `\`secret${list.length > 1 ? `[${index}]` : ''}\` must be at least ${MIN_SECRET_LENGTH} characters ` +
+          `(got ${value.length}). Generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`,
+      );
+    }
+  });
+  return Object.freeze([...(list as string[])]);
+}
+
+function resolveCookie(cookie: SessionCookieOptions | undefined): ResolvedSessionOptions['cookie'] {
+  if (cookie !== undefined && (typeof cookie !== 'object' || cookie === null)) fail('`cookie` must be an object.');
+  const raw = cookie ?? {};
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN_COOKIE_OPTIONS.has(key)) fail(`unknown option \`cookie.${key}\`.`);
+  }
+  const name = raw.name ?? DEFAULT_COOKIE_NAME;
+  if (typeof name !== 'string' || name.length === 0) fail('`cookie.name` must be a non-empty string.');
+  if (!TOKEN.test(name)) {
+    fail(`\`cookie.name\` ${JSON.stringify(name)} is not a valid cookie name (RFC 6265 token: visible ASCII, no separators).`);
+  }
+  const path = raw.path ?? '/';
+  if (typeof path !== 'string' || !path.startsWith('/') || !ATTRIBUTE_VALUE.test(path)) {
+    fail(`\`cookie.path\` must start with "/" and contain no spaces, ";", CR, LF or control characters (got ${JSON.stringify(path)}).`);
+  }
+  const domain = raw.domain;
+  if (domain !== undefined && (typeof domain !== 'string' || !ATTRIBUTE_VALUE.test(domain) || !DOMAIN.test(domain))) {
+    fail(`\`cookie.domain\` must be a host name without spaces, ";", CR, LF or control characters (got ${JSON.stringify(domain)}).`);
+  }
+  const sameSite = oneOf('cookie.sameSite', raw.sameSite, ['lax', 'strict', 'none'] as const, 'lax');
+  const secure = bool('cookie.secure', raw.secure, true);
+  const httpOnly = bool('cookie.httpOnly', raw.httpOnly, true);
+  const partitioned = bool('cookie.partitioned', raw.partitioned, undefined);
+  const priority = raw.priority === undefined ? undefined : oneOf('cookie.priority', raw.priority, ['low', 'medium', 'high'] as const, 'medium');
+
+  if (sameSite === 'none' && !secure) fail("`cookie.sameSite: 'none'` requires `cookie.secure: true` (browsers reject it otherwise).");
+  if (partitioned && !secure) fail('`cookie.partitioned` requires `cookie.secure: true`.');
+  if (name.startsWith('__Secure-') && !secure) fail('a `__Secure-` cookie name requires `cookie.secure: true`.');
+  if (name.startsWith('__Host-')) {
+    if (!secure) fail('a `__Host-` cookie name requires `cookie.secure: true`.');
+    if (path !== '/') fail('a `__Host-` cookie name requires `cookie.path: "/"`.');
+    if (domain !== undefined) fail('a `__Host-` cookie name forbids `cookie.domain`.');
+  }
+  return Object.freeze({ name, path, domain, sameSite, secure, httpOnly, partitioned, priority });
+}
+
+function resolveAutoload(autoload: unknown): ResolvedSessionOptions['autoload'] {
+  if (autoload === undefined) return false;
+  if (typeof autoload === 'boolean') return autoload;
+  if (!Array.isArray(autoload)) fail('`autoload` must be a boolean or an array of path prefixes and RegExps.');
+  autoload.forEach((entry: unknown, index: number) => {
+    if (entry instanceof RegExp) return;
+    if (typeof entry !== 'string' || !entry.startsWith('/')) {
+      fail(`\`autoload[${index}]\` must be a path prefix starting with "/" or a RegExp (got ${JSON.stringify(entry)}).`);
+    }
+  });
+  return Object.freeze([...autoload]);
+}
+
+function isStoreInstance(value: object): boolean {
+  const store = value as Record<string, unknown>;
+  return typeof store.read === 'function' && typeof store.write === 'function' && typeof store.remove === 'function';
+}
+
+/** Validates every option and applies the defaults. All errors surface here, at startup. */
+export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
+  if (typeof options !== 'object' || options === null) fail('options must be an object with at least `secret`.');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) fail(`unknown option \`${key}\`.`);
+  }
+  const secret = resolveSecrets(options.secret);
+
+  const store = options.store ?? new MemoryStore();
+  if (typeof store !== 'function' && (typeof store !== 'object' || store === null || !isStoreInstance(store))) {
+    fail('`store` must be a SessionStore instance (with read, write and remove) or an injectable store class.');
+  }
+
+  const lifetime = seconds('lifetime', options.lifetime, DEFAULT_LIFETIME, true);
+  const maxLifetime = options.maxLifetime === undefined ? undefined : seconds('maxLifetime', options.maxLifetime, 0, false);
+  const fallbackTtl = seconds('fallbackTtl', options.fallbackTtl, DEFAULT_FALLBACK_TTL, false);
+  const rolling = bool('rolling', options.rolling, false);
+
+  const serializer = options.serializer ?? new JsonSerializer();
+  if (typeof serializer?.serialize !== 'function' || typeof serializer?.deserialize !== 'function') {
+    fail('`serializer` must have serialize() and deserialize() methods.');
+  }
+  const encryptor = options.encryptor;
+  if (encryptor !== undefined && (typeof encryptor?.encrypt !== 'function' || typeof encryptor?.decrypt !== 'function')) {
+    fail('`encryptor` must have encrypt() and decrypt() methods.');
+  }
+
+  const skip = options.skip;
+  if (skip !== undefined && typeof skip !== 'function' && (typeof skip !== 'string' || !TOKEN.test(skip))) {
+    fail('`skip` must be a header name or a function (req) => boolean.');
+  }
+  const requestProperty = options.requestProperty ?? 'session';
+  if (typeof requestProperty !== 'string' || requestProperty.length === 0) fail('`requestProperty` must be a non-empty string.');
+
+  const logger = options.logger === undefined ? new Logger('Session') : options.logger;
+  if (logger !== false && (typeof logger !== 'object' || logger === null || typeof logger.log !== 'function' ||
+      typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
+    fail('`logger` must be a Nest LoggerService (log, warn, error) or false.');
+  }
+
+  return Object.freeze({
+    secret,
+    store,
+    lifetime,
+    rolling,
+    maxLifetime,
+    fallbackTtl,
+    autoload: resolveAutoload(options.autoload),
+    cookie: resolveCookie(options.cookie),
+    serializer,
+    encryptor,
+    skip: typeof skip === 'string' ? skip.toLowerCase() : skip,
+    requestProperty,
+    logger,
+    storeFailure: oneOf('storeFailure', options.storeFailure, ['reject', 'anonymous'] as const, 'reject'),
+  });
+}

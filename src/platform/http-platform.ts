@@ -1,0 +1,99 @@
+/**
+ * The few places where Express and Fastify differ. Everything else in the module works on the
+ * request and response objects Nest hands to handlers (Express `req`/`res`, Fastify
+ * `FastifyRequest`/`FastifyReply`).
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type AnyRequest = any;
+export type AnyResponse = any;
+
+/** The Node request behind a platform request: the key for per-request state on both platforms. */
+export function rawRequest(req: AnyRequest): IncomingMessage {
+  return req.raw ?? req;
+}
+
+function rawResponse(res: AnyResponse): ServerResponse {
+  return res.raw ?? res;
+}
+
+export function requestPath(req: AnyRequest): string {
+  const url: string = req.originalUrl ?? req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+export function responseStatus(res: AnyResponse): number {
+  return rawResponse(res).statusCode;
+}
+
+export function headersSent(res: AnyResponse): boolean {
+  return rawResponse(res).headersSent;
+}
+
+export interface SessionHeaders {
+  setCookie: string;
+}
+
+const CACHE_CONTROL = 'private, no-store';
+
+function withCookieVary(current: unknown): string {
+  const value = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current);
+  if (value === '') return 'Cookie';
+  if (value.trim() === '*' || /(^|,)\s*cookie\s*(,|$)/i.test(value)) return value;
+  return `${value}, Cookie`;
+}
+
+/**
+ * Adds the session cookie without replacing cookies the handler set, plus `Vary: Cookie` and a
+ * `Cache-Control` that keeps shared caches from storing a response that carries a session.
+ */
+export function appendSessionHeaders(res: AnyResponse, headers: SessionHeaders): void {
+  if (res.raw) {
+    // Fastify: reply.header() appends set-cookie values; the reply writes them at send time.
+    res.header('set-cookie', headers.setCookie);
+    res.header('vary', withCookieVary(res.getHeader('vary')));
+    if (res.getHeader('cache-control') === undefined) res.header('cache-control', CACHE_CONTROL);
+    return;
+  }
+  const raw = rawResponse(res);
+  raw.appendHeader('Set-Cookie', headers.setCookie);
+  raw.setHeader('Vary', withCookieVary(raw.getHeader('Vary')));
+  if (!raw.hasHeader('Cache-Control')) raw.setHeader('Cache-Control', CACHE_CONTROL);
+}
+
+/**
+ * Runs `beforeFlush` synchronously just before the response head is written, for handlers that
+ * answer by themselves (`@Res()`, `@Sse()`) or errors that skip the interceptor. Headers it
+ * returns are merged into the head, including a headers object passed to `writeHead`.
+ */
+export function onHeadersFlush(res: AnyResponse, beforeFlush: () => SessionHeaders | undefined): void {
+  const raw = rawResponse(res) as ServerResponse & { writeHead: (...args: any[]) => ServerResponse };
+  const writeHead = raw.writeHead;
+  raw.writeHead = function writeHeadWithSession(this: ServerResponse, ...args: any[]) {
+    raw.writeHead = writeHead;
+    const headers = beforeFlush();
+    if (headers) {
+      const passed = args.find((arg, index) => index > 0 && typeof arg === 'object' && arg !== null && !Array.isArray(arg));
+      if (passed) mergeIntoHeadObject(passed, headers);
+      else {
+        raw.appendHeader('Set-Cookie', headers.setCookie);
+        raw.setHeader('Vary', withCookieVary(raw.getHeader('Vary')));
+        if (!raw.hasHeader('Cache-Control')) raw.setHeader('Cache-Control', CACHE_CONTROL);
+      }
+    }
+    return writeHead.apply(this, args);
+  };
+}
+
+function mergeIntoHeadObject(head: Record<string, unknown>, headers: SessionHeaders): void {
+  const key = (name: string) => Object.keys(head).find((k) => k.toLowerCase() === name) ?? name;
+  const cookieKey = key('set-cookie');
+  const existing = head[cookieKey];
+  head[cookieKey] = existing === undefined ? [headers.setCookie] : [...([] as unknown[]).concat(existing), headers.setCookie];
+  const varyKey = key('vary');
+  head[varyKey] = withCookieVary(head[varyKey]);
+  const cacheKey = key('cache-control');
+  if (head[cacheKey] === undefined) head[cacheKey] = CACHE_CONTROL;
+}

@@ -1,0 +1,167 @@
+// Type-only: ioredis is an optional peer dependency, and this module must load without it.
+import type { Cluster, Redis } from 'ioredis';
+import type { UpdatableSessionStore } from '../interfaces/session-store.interface.js';
+
+export type RedisStoreOperation = 'read' | 'write' | 'update' | 'remove' | 'touch';
+
+export interface RedisStoreOptions {
+  /** An ioredis `Redis` or `Cluster`. The app owns it: the store never connects or quits it. */
+  client: Redis | Cluster;
+  /**
+   * Key prefix (default `'sess:'`), or a function that receives the session ID and returns the
+   * whole key. On a Cluster, a function can add a hash tag to place keys on chosen slots.
+   */
+  prefix?: string | ((id: string) => string);
+  /**
+   * Seconds a record lives when the module cannot give an exact TTL: browser-session cookies
+   * (`lifetime` 0) and `ttl <= 0`. Default 2592000 (30 days).
+   */
+  fallbackTtl?: number;
+  /**
+   * Milliseconds each operation may take before it fails with `RedisStoreTimeoutError`.
+   * Default 1000. Enforced by the store because an ioredis client with default options queues
+   * commands while disconnected and retries them for far longer than a request can wait.
+   */
+  timeout?: number;
+}
+
+/** A Redis command did not answer within the store's `timeout`. */
+export class RedisStoreTimeoutError extends Error {
+  override readonly name = 'RedisStoreTimeoutError';
+  constructor(
+    readonly operation: RedisStoreOperation,
+    readonly timeout: number,
+  ) {
+    super(`RedisStore: ${operation} did not complete within ${timeout} ms (Redis unreachable or not answering).`);
+  }
+}
+
+const DEFAULT_PREFIX = 'sess:';
+const DEFAULT_FALLBACK_TTL = 2_592_000;
+const DEFAULT_TIMEOUT = 1000;
+// setTimeout fires at once for larger delays.
+const MAX_TIMER_DELAY = 2_147_483_647;
+const REQUIRED_METHODS = ['getBuffer', 'set', 'unlink', 'pexpire'] as const;
+
+/**
+ * Session store on Redis (single node or Cluster). Each operation is one single-key command,
+ * so it works on any Cluster slot layout, and every key written carries a TTL.
+ *
+ * A command that timed out cannot be withdrawn from ioredis: it may still run once Redis
+ * answers again. That is harmless here: `update` and `touch` never recreate a removed record,
+ * and `remove` is idempotent.
+ */
+export class RedisStore implements UpdatableSessionStore {
+  private readonly client: Redis | Cluster;
+  private readonly keyOf: (id: string) => string;
+  private readonly fallbackTtl: number;
+  private readonly timeout: number;
+
+  constructor(options: RedisStoreOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('RedisStore: options are required: new RedisStore({ client }).');
+    }
+    const { client, prefix = DEFAULT_PREFIX, fallbackTtl = DEFAULT_FALLBACK_TTL, timeout = DEFAULT_TIMEOUT } = options;
+    if (client === null || typeof client !== 'object') {
+      throw new TypeError('RedisStore: `client` is required (an ioredis Redis or Cluster instance).');
+    }
+    // Duck-typed so that checking the client never loads ioredis.
+    const missing = REQUIRED_METHODS.filter((m) => typeof (client as unknown as Record<string, unknown>)[m] !== 'function');
+    if (missing.length > 0) {
+      throw new TypeError(`RedisStore: \`client\` is not an ioredis Redis or Cluster (missing ${missing.join(', ')}).`);
+    }
+    if (typeof prefix === 'string') {
+      this.keyOf = (id) => prefix + id;
+    } else if (typeof prefix === 'function') {
+      this.keyOf = (id) => {
+        const key = prefix(id);
+        if (typeof key !== 'string' || key === '') {
+          throw new TypeError('RedisStore: the `prefix` function must return a non-empty string key.');
+        }
+        return key;
+      };
+    } else {
+      throw new TypeError('RedisStore: `prefix` must be a string or a function (id) => key.');
+    }
+    if (typeof fallbackTtl !== 'number' || !Number.isFinite(fallbackTtl) || fallbackTtl <= 0) {
+      throw new RangeError(`RedisStore: \`fallbackTtl\` must be a positive number of seconds, got ${String(fallbackTtl)}.`);
+    }
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_DELAY) {
+      throw new RangeError(
+        `RedisStore: \`timeout\` must be a positive number of milliseconds up to ${MAX_TIMER_DELAY}, got ${String(timeout)}.`,
+      );
+    }
+    this.client = client;
+    this.fallbackTtl = fallbackTtl;
+    this.timeout = timeout;
+  }
+
+  async read(id: string, _lifetime: number): Promise<Buffer | null> {
+    const key = this.keyOf(id);
+    return this.bounded('read', () => this.client.getBuffer(key));
+  }
+
+  async write(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string> {
+    const key = this.keyOf(id);
+    const ms = this.ttlMs(lifetime, ttl);
+    await this.bounded('write', () => this.client.set(key, toBuffer(data), 'PX', ms));
+    return id;
+  }
+
+  async update(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string | null> {
+    const key = this.keyOf(id);
+    const ms = this.ttlMs(lifetime, ttl);
+    // XX: a record removed meanwhile (logout) stays removed.
+    const reply = await this.bounded('update', () => this.client.set(key, toBuffer(data), 'PX', ms, 'XX'));
+    return reply === null ? null : id;
+  }
+
+  async remove(id: string): Promise<void> {
+    const key = this.keyOf(id);
+    await this.bounded('remove', () => this.client.unlink(key));
+  }
+
+  async touch(id: string, ttl: number): Promise<void> {
+    const key = this.keyOf(id);
+    // PEXPIRE on a missing key is a no-op, so touch never recreates a record.
+    await this.bounded('touch', () => this.client.pexpire(key, this.ttlMs(undefined, ttl)));
+  }
+
+  /**
+   * With `lifetime` 0 the module cannot know when the browser drops the cookie, so the record
+   * lives `fallbackTtl`, capped by any positive `ttl` (a TTL never exceeds what the session has left).
+   */
+  private ttlMs(lifetime: number | undefined, ttl: number): number {
+    const exact = Number.isFinite(ttl) && ttl > 0;
+    const seconds = !exact ? this.fallbackTtl : lifetime === 0 ? Math.min(ttl, this.fallbackTtl) : ttl;
+    // Never 0: PX 0 is an error and PEXPIRE 0 deletes the key.
+    return Math.max(1, Math.ceil(seconds * 1000));
+  }
+
+  private bounded<T>(operation: RedisStoreOperation, command: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RedisStoreTimeoutError(operation, this.timeout)), this.timeout);
+      // The timer must not be what keeps a finished process alive.
+      timer.unref();
+      const settle = () => clearTimeout(timer);
+      // A rejection arriving after the timeout (ioredis gives up much later) is handled here and dropped.
+      Promise.resolve()
+        .then(command)
+        .then(
+          (value) => {
+            settle();
+            resolve(value);
+          },
+          (error: unknown) => {
+            settle();
+            reject(error);
+          },
+        );
+    });
+  }
+}
+
+function toBuffer(data: Uint8Array): Buffer {
+  // A view, not a copy: payloads can be large and are written once.
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import type { SessionData } from '../interfaces/session-data.interface.js';
+import type { PlatformRequest } from '../interfaces/session-options.interface.js';
+import { SessionManager } from '../session/session.manager.js';
+
+/**
+ * The session of a request, for code that is not a handler parameter: guards, services,
+ * filters. `req` is the platform request (Express or Fastify) that Nest hands out.
+ */
+@Injectable()
+export class SessionService {
+  constructor(private readonly manager: SessionManager) {}
+
+  /** Loads the session (once per request, however often it is called) and returns its data. */
+  load<T extends SessionData = SessionData>(req: PlatformRequest): Promise<T> {
+    return this.manager.load(req) as Promise<T>;
+  }
+
+  /** The loaded session data; throws `SessionNotLoadedError` when it was not loaded. */
+  get<T extends SessionData = SessionData>(req: PlatformRequest): T {
+    return this.manager.get(req) as T;
+  }
+
+  isLoaded(req: PlatformRequest): boolean {
+    return this.manager.isLoaded(req);
+  }
+
+  /**
+   * The session ID: the one the verified cookie carries (without its signature) or, once
+   * loaded, the current one. `undefined` when there is none.
+   */
+  getId(req: PlatformRequest): string | undefined {
+    return this.manager.getId(req);
+  }
+
+  /** Keeps the data under a new ID (call it on login); the old record is removed at commit. */
+  regenerate(req: PlatformRequest): Promise<void> {
+    return this.manager.regenerate(req);
+  }
+
+  /** Ends the session: record removed, cookie cleared. Works whether or not it was loaded. */
+  destroy(req: PlatformRequest): Promise<void> {
+    return this.manager.destroy(req);
+  }
+}

@@ -1,0 +1,53 @@
+import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
+import type { SessionMetadata } from './session-record.codec.js';
+
+type ExpiryOptions = Pick<ResolvedSessionOptions, 'lifetime' | 'rolling' | 'maxLifetime' | 'fallbackTtl'>;
+
+/**
+ * Server-side expiry, computed from metadata stored outside the user's data, so a session ends
+ * on time whatever the cookie's Max-Age or the store's TTL say.
+ */
+export class SessionExpiry {
+  private readonly lifetimeMs: number;
+  private readonly fallbackMs: number;
+  private readonly maxLifetimeMs: number | undefined;
+
+  constructor(
+    private readonly options: ExpiryOptions,
+    /** A store with `touch` keeps idle deadlines itself (touch does not rewrite the record). */
+    private readonly storeTracksIdle: boolean,
+  ) {
+    this.lifetimeMs = options.lifetime * 1000;
+    this.fallbackMs = options.fallbackTtl * 1000;
+    this.maxLifetimeMs = options.maxLifetime === undefined ? undefined : options.maxLifetime * 1000;
+  }
+
+  /** Whether a loaded record is past its deadline. */
+  isExpired(meta: SessionMetadata, now: number): boolean {
+    const { lifetime, rolling } = this.options;
+    let deadline: number;
+    if (lifetime > 0 && !rolling) deadline = meta.created + this.lifetimeMs;
+    else if (rolling && this.storeTracksIdle) deadline = Infinity;
+    else deadline = meta.accessed + (lifetime > 0 ? this.lifetimeMs : this.fallbackMs);
+    return now >= this.capped(meta.created, deadline);
+  }
+
+  /**
+   * Seconds the session has left if committed now: the store TTL and the cookie Max-Age.
+   * Rounded up, so a valid session never gets `Max-Age=0` (starsessions truncated it).
+   */
+  remainingSeconds(created: number, now: number): number {
+    const { lifetime, rolling } = this.options;
+    const deadline = lifetime === 0 ? now + this.fallbackMs : rolling ? now + this.lifetimeMs : created + this.lifetimeMs;
+    return Math.max(1, Math.ceil((this.capped(created, deadline) - now) / 1000));
+  }
+
+  /** Cookie Max-Age: none for `lifetime: 0` (browser-session cookie). */
+  cookieMaxAge(remaining: number): number | undefined {
+    return this.options.lifetime === 0 ? undefined : remaining;
+  }
+
+  private capped(created: number, deadline: number): number {
+    return this.maxLifetimeMs === undefined ? deadline : Math.min(deadline, created + this.maxLifetimeMs);
+  }
+}

@@ -1,0 +1,47 @@
+import type { SessionData } from '../interfaces/session-data.interface.js';
+import type { AnyResponse } from '../platform/http-platform.js';
+
+/**
+ * Everything the module knows about one request's session. Created on first use (load,
+ * destroy, getId) and kept on the request under a symbol, so guards, parameter decorators,
+ * the interceptor and the service all see the same one.
+ */
+export class SessionState {
+  /** The user's object. Its identity never changes: destroy() empties it in place. */
+  data: SessionData = {};
+  /** Current ID; a new session gets one on first need. */
+  id: string | undefined;
+  /** ID of the store record this session was loaded from and will update. */
+  recordId: string | undefined;
+  /** Serialized data as loaded, to detect any change (nested ones included) by comparison. */
+  original: Uint8Array | undefined;
+  created: number;
+  accessed: number;
+  /** Records to delete at commit: destroyed, regenerated away, or found expired. */
+  readonly removals: string[] = [];
+  /** The request's cookie names a session this request removes; clear it unless replaced. */
+  clientCookieStale = false;
+  /** The cookie was verified by an older secret: re-issue it under the first one. */
+  reissue = false;
+  /** Never persisted and never sends a cookie (skipped request or store outage). */
+  anonymous = false;
+  /** The `skip` option matched: no session handling at all. */
+  skipped = false;
+  regenerated = false;
+  destroyed = false;
+  loaded = false;
+  loading: Promise<SessionData> | undefined;
+  /** The response, when known, so a head flushed before commit still carries the cookie. */
+  response: AnyResponse | undefined;
+  /** Commit has started (or finished); a second commit attempt only awaits it. */
+  committing: Promise<void> | undefined;
+
+  constructor(now: number) {
+    this.created = now;
+    this.accessed = now;
+  }
+
+  get isNew(): boolean {
+    return this.recordId === undefined;
+  }
+}

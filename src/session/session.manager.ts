@@ -1,0 +1,457 @@
+import { Inject, Injectable, type LoggerService } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { parseCookie } from 'cookie';
+import { SESSION_OPTIONS, SESSION_STORE, MAX_COOKIE_SIZE } from '../session.constants.js';
+import {
+  SessionCookieTooLargeError,
+  SessionNotLoadedError,
+  SessionStoreUnavailableError,
+} from '../errors/session.errors.js';
+import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
+import type { SessionData } from '../interfaces/session-data.interface.js';
+import type {
+  ClientSideSessionStore,
+  SessionStore,
+  SyncEncodingSessionStore,
+  UpdatableSessionStore,
+} from '../interfaces/session-store.interface.js';
+import { CookieSigner } from '../cookies/cookie.signer.js';
+import { SessionCookieSerializer } from '../cookies/session-cookie.serializer.js';
+import {
+  appendSessionHeaders,
+  onHeadersFlush,
+  rawRequest,
+  requestPath,
+  type AnyRequest,
+  type AnyResponse,
+  type SessionHeaders,
+} from '../platform/http-platform.js';
+import { SessionExpiry } from './session-expiry.js';
+import { generateSessionId } from './session-id.js';
+import { decodeRecord, encodeRecord } from './session-record.codec.js';
+import { SessionState } from './session-state.js';
+
+const STATE = Symbol('sessionkit.state');
+const RESPONSE = Symbol('sessionkit.response');
+const MANAGER = Symbol('sessionkit.manager');
+
+type StoreOperation = 'read' | 'write' | 'remove' | 'touch';
+
+/** What one commit will do, decided synchronously so it can also run at header-flush time. */
+interface CommitPlan {
+  readonly removals: readonly string[];
+  readonly write?: { readonly mode: 'create' | 'update'; readonly id: string; readonly record: Uint8Array; readonly ttl: number };
+  readonly touch?: { readonly id: string; readonly ttl: number };
+  /** ID (or, for a client-side store, encoded data) to sign into the cookie; `null` clears it. */
+  readonly cookie?: { readonly value: string; readonly maxAge: number | undefined } | null;
+  readonly events: readonly string[];
+}
+
+function isEmpty(data: SessionData): boolean {
+  for (const _ in data) return false;
+  return true;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/** Short, irreversible reference to a session for logs: never the ID itself. */
+function ref(id: string): string {
+  return createHash('sha256').update(id).digest('base64url').slice(0, 10);
+}
+
+/**
+ * The request lifecycle: load (lazily, once per request), then commit (after the handler, or
+ * when the response head is flushed first). Everything else in the module delegates here.
+ */
+@Injectable()
+export class SessionManager {
+  readonly cookies: SessionCookieSerializer;
+  private readonly signer: CookieSigner;
+  private readonly expiry: SessionExpiry;
+  private readonly logger: LoggerService | undefined;
+  private readonly clientSide: boolean;
+  private readonly maxCookieSize: number;
+  private readonly autoloadPath: (path: string) => boolean;
+  private readonly skipRequest: ((req: AnyRequest) => boolean) | undefined;
+
+  constructor(
+    @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+  ) {
+    this.clientSide = (store as Partial<ClientSideSessionStore>).clientSide === true;
+    this.maxCookieSize = this.clientSide ? (store as ClientSideSessionStore).maxSize : MAX_COOKIE_SIZE;
+    this.signer = new CookieSigner(options.secret, this.maxCookieSize);
+    this.cookies = new SessionCookieSerializer(options.cookie);
+    this.expiry = new SessionExpiry(options, typeof store.touch === 'function' && !this.clientSide);
+    this.logger = options.logger === false ? undefined : options.logger;
+    this.autoloadPath = compileAutoload(options.autoload);
+    const skip = options.skip;
+    this.skipRequest =
+      typeof skip === 'string' ? (req) => req.headers?.[skip] !== undefined : skip;
+    if (this.clientSide && !options.encryptor) {
+      this.logger?.warn(
+        'CookieStore without an encryptor: session data is signed but readable by the client. ' +
+          'Set `encryptor` (AesGcmEncryptor or FernetEncryptor) unless the data is public.',
+      );
+    }
+  }
+
+  // ---- request binding -------------------------------------------------------------------
+
+  /** Links the response to the request; false when another interceptor instance already did. */
+  bind(req: AnyRequest, res: AnyResponse): boolean {
+    const raw = rawRequest(req) as unknown as Record<symbol, unknown>;
+    if (raw[RESPONSE] !== undefined) return false;
+    raw[RESPONSE] = res;
+    raw[MANAGER] = this;
+    const state = raw[STATE] as SessionState | undefined;
+    if (state && !state.response) this.watchResponse(state, res);
+    return true;
+  }
+
+  static of(req: AnyRequest): SessionManager | undefined {
+    return (rawRequest(req) as unknown as Record<symbol, SessionManager | undefined>)[MANAGER];
+  }
+
+  shouldAutoload(req: AnyRequest): boolean {
+    return this.autoloadPath(requestPath(req));
+  }
+
+  // ---- public operations (SessionService delegates here) ---------------------------------
+
+  load(req: AnyRequest): Promise<SessionData> {
+    const state = this.stateFor(req);
+    if (state.loaded) return Promise.resolve(state.data);
+    return (state.loading ??= this.loadInto(req, state));
+  }
+
+  get(req: AnyRequest): SessionData {
+    const state = this.stateOf(req);
+    if (!state?.loaded) throw new SessionNotLoadedError();
+    return state.data;
+  }
+
+  isLoaded(req: AnyRequest): boolean {
+    return this.stateOf(req)?.loaded === true;
+  }
+
+  getId(req: AnyRequest): string | undefined {
+    const state = this.stateOf(req);
+    if (state?.loaded) return state.anonymous ? undefined : (state.id ??= this.newId());
+    const verified = this.verifyCookie(req, false);
+    return verified?.id;
+  }
+
+  async regenerate(req: AnyRequest): Promise<void> {
+    await this.load(req);
+    const state = this.stateFor(req);
+    if (state.anonymous) return;
+    this.forgetRecord(state);
+    state.id = this.newId();
+    state.created = state.accessed = Date.now();
+    state.regenerated = true;
+  }
+
+  async destroy(req: AnyRequest): Promise<void> {
+    const state = this.stateFor(req);
+    if (state.loading) await state.loading;
+    if (!state.loaded) {
+      if (this.skipRequest?.(req)) state.anonymous = state.skipped = true;
+      this.markLoaded(req, state);
+    }
+    if (state.skipped) return;
+    if (state.recordId === undefined && !state.destroyed) {
+      // Never loaded (or the store was down): remove what the cookie names without reading it.
+      const verified = this.verifyCookie(req, false);
+      if (verified) {
+        state.removals.push(verified.id);
+        state.clientCookieStale = true;
+      }
+    }
+    this.forgetRecord(state);
+    for (const key of Object.keys(state.data)) delete state.data[key];
+    state.id = undefined;
+    state.created = state.accessed = Date.now();
+    state.regenerated = false;
+    state.destroyed = true;
+  }
+
+  /** Persists the request's session (if it was used) for a response with `status`. */
+  commit(req: AnyRequest, status: number): Promise<void> {
+    const state = this.stateOf(req);
+    if (!state || state.committing) return state?.committing ?? Promise.resolve();
+    return (state.committing = this.persist(state, status));
+  }
+
+  // ---- load --------------------------------------------------------------------------------
+
+  private async loadInto(req: AnyRequest, state: SessionState): Promise<SessionData> {
+    if (this.skipRequest?.(req)) {
+      state.anonymous = state.skipped = true;
+    } else {
+      const verified = this.verifyCookie(req, true);
+      if (verified) await this.loadRecord(state, verified.id, verified.secretIndex);
+    }
+    this.markLoaded(req, state);
+    return state.data;
+  }
+
+  private async loadRecord(state: SessionState, id: string, secretIndex: number): Promise<void> {
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await this.store.read(id, this.options.lifetime);
+    } catch (error) {
+      this.logStoreFailure('read', error);
+      if (this.options.storeFailure === 'reject') throw new SessionStoreUnavailableError('read', error);
+      state.anonymous = true;
+      return;
+    }
+    if (!bytes || bytes.length === 0) return this.rejectCookie('unknown or removed session ID');
+
+    let record;
+    let data: SessionData;
+    try {
+      record = decodeRecord(this.options.encryptor ? this.options.encryptor.decrypt(bytes) : bytes);
+      data = this.options.serializer.deserialize(record.payload) as SessionData;
+    } catch {
+      return this.rejectCookie('session data failed to decrypt or deserialize');
+    }
+    if (this.expiry.isExpired(record, Date.now())) {
+      state.removals.push(id);
+      state.clientCookieStale = true;
+      return this.rejectCookie('session expired');
+    }
+    state.data = data;
+    state.id = state.recordId = id;
+    state.original = record.payload;
+    state.created = record.created;
+    state.accessed = record.accessed;
+    state.reissue = secretIndex > 0;
+  }
+
+  private verifyCookie(req: AnyRequest, log: boolean): { id: string; secretIndex: number } | undefined {
+    const header: string | undefined = req.headers?.cookie;
+    // Cheap pre-check: most requests of a site without a session carry other cookies only.
+    if (!header || !header.includes(this.cookies.name)) return undefined;
+    const value = parseCookie(header, { decode: (raw) => raw })[this.cookies.name];
+    if (value === undefined) return undefined;
+    const verified = this.signer.verify(value);
+    if (verified.ok) return verified;
+    if (log) this.rejectCookie(verified.reason);
+    return undefined;
+  }
+
+  private rejectCookie(reason: string): void {
+    this.logger?.warn(`Rejected session cookie (${reason}); starting a new session.`);
+  }
+
+  private markLoaded(req: AnyRequest, state: SessionState): void {
+    state.loaded = true;
+    state.loading = undefined;
+    req[this.options.requestProperty] = state.data;
+  }
+
+  /** Schedules the loaded record for removal; the session continues under a new ID. */
+  private forgetRecord(state: SessionState): void {
+    if (state.recordId !== undefined) {
+      state.removals.push(state.recordId);
+      state.clientCookieStale = true;
+    }
+    state.recordId = undefined;
+    state.original = undefined;
+    state.reissue = false;
+  }
+
+  // ---- commit ------------------------------------------------------------------------------
+
+  private async persist(state: SessionState, status: number): Promise<void> {
+    if (status >= 500 || state.skipped || !state.loaded) return;
+    const plan = this.plan(state, Date.now());
+    // Headers (and the cookie size check) are computed before any store work, so an oversized
+    // cookie-store payload fails without side effects.
+    const planned = plan.cookie === undefined ? undefined : this.sessionHeaders(plan.cookie === null ? '' : plan.cookie.value, plan);
+    const value = await this.execute(plan);
+    const res = state.response;
+    if (value !== undefined && res) {
+      const unchanged = plan.cookie !== undefined && value === (plan.cookie === null ? '' : plan.cookie.value);
+      appendSessionHeaders(res, unchanged && planned ? planned : this.sessionHeaders(value, plan));
+    }
+    this.logEvents(plan);
+  }
+
+  /** Synchronous: decides store operations and the cookie. Throws before anything is sent. */
+  private plan(state: SessionState, now: number): CommitPlan {
+    const removals = [...state.removals];
+    if (state.anonymous) return { removals, events: [] };
+
+    const events: string[] = [];
+    if (state.destroyed) events.push('destroyed');
+    if (isEmpty(state.data)) {
+      // A session that had data and is now empty leaves no record and no cookie behind.
+      if (state.recordId !== undefined) removals.push(state.recordId);
+      const clear = state.clientCookieStale || state.recordId !== undefined;
+      return { removals, cookie: clear ? null : undefined, events };
+    }
+
+    const payload = this.options.serializer.serialize(state.data);
+    const remaining = this.expiry.remainingSeconds(state.created, now);
+    const maxAge = this.expiry.cookieMaxAge(remaining);
+    const changed = state.recordId === undefined || !state.original || !sameBytes(payload, state.original);
+
+    if (!changed) {
+      const id = state.recordId as string;
+      if (this.options.rolling && typeof this.store.touch === 'function' && !this.clientSide) {
+        return { removals, touch: { id, ttl: remaining }, cookie: { value: id, maxAge }, events };
+      }
+      if (!this.options.rolling) {
+        return { removals, cookie: state.reissue ? { value: id, maxAge } : undefined, events };
+      }
+      // Rolling on a store without touch: rewrite the record so the last access moves.
+    }
+
+    const record = this.seal(state.created, now, payload);
+    if (state.recordId === undefined) {
+      events.push(state.regenerated ? 'regenerated' : 'created');
+      const id = (state.id ??= this.newId());
+      return { removals, write: { mode: 'create', id, record, ttl: remaining }, cookie: this.cookieFor(id, record, remaining, maxAge), events };
+    }
+    const id = state.recordId;
+    return { removals, write: { mode: 'update', id, record, ttl: remaining }, cookie: this.cookieFor(id, record, remaining, maxAge), events };
+  }
+
+  private seal(created: number, now: number, payload: Uint8Array): Uint8Array {
+    const record = encodeRecord({ created, accessed: now }, payload);
+    return this.options.encryptor ? this.options.encryptor.encrypt(record) : record;
+  }
+
+  /** For a client-side store the cookie carries the record itself, so it is encoded here. */
+  private cookieFor(id: string, record: Uint8Array, ttl: number, maxAge: number | undefined) {
+    if (!this.clientSide) return { value: id, maxAge };
+    const value = (this.store as unknown as SyncEncodingSessionStore).encodeSync(id, record, this.options.lifetime, ttl);
+    return { value, maxAge };
+  }
+
+  /**
+   * Runs the plan's store operations; resolves to the cookie value to sign (undefined: send no
+   * cookie, '' : clear it). Store failures become a 503 and no cookie is sent.
+   */
+  private async execute(plan: CommitPlan): Promise<string | undefined> {
+    if (!this.clientSide) {
+      for (const id of plan.removals) await this.callStore('remove', () => this.store.remove(id));
+    }
+    let value = plan.cookie === null ? '' : plan.cookie?.value;
+    const { write, touch } = plan;
+    if (touch) await this.callStore('touch', () => this.store.touch!(touch.id, touch.ttl));
+    if (write && !this.clientSide) {
+      const { lifetime } = this.options;
+      const updatable = this.store as Partial<UpdatableSessionStore>;
+      const written =
+        write.mode === 'update' && typeof updatable.update === 'function'
+          ? await this.callStore('write', () => updatable.update!(write.id, write.record, lifetime, write.ttl))
+          : await this.callStore('write', () => this.store.write(write.id, write.record, lifetime, write.ttl));
+      // null: a concurrent request destroyed this session; it stays destroyed.
+      value = written === null ? undefined : written || write.id;
+    }
+    return value;
+  }
+
+  private sessionHeaders(value: string, plan: CommitPlan): SessionHeaders {
+    if (value === '') return { setCookie: this.cookies.clearing };
+    const signed = this.signer.sign(value);
+    const size = this.cookies.sizeOf(signed);
+    if (size > this.maxCookieSize) throw new SessionCookieTooLargeError(size, this.maxCookieSize);
+    return { setCookie: this.cookies.serialize(signed, plan.cookie?.maxAge) };
+  }
+
+  private async callStore<T>(operation: StoreOperation, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.logStoreFailure(operation, error);
+      throw new SessionStoreUnavailableError(operation, error);
+    }
+  }
+
+  // ---- responses whose head is flushed before the interceptor commits ----------------------
+
+  private watchResponse(state: SessionState, res: AnyResponse): void {
+    state.response = res;
+    onHeadersFlush(res, () => this.commitAtFlush(state, res));
+  }
+
+  /**
+   * The head is being written before commit ran (`@Res()`, `@Sse()`, or an error thrown before
+   * the interceptor). Decide the cookie now, synchronously; the store work follows right after
+   * and its failures can only be logged.
+   */
+  private commitAtFlush(state: SessionState, res: AnyResponse): SessionHeaders | undefined {
+    if (state.committing || state.skipped || !state.loaded || res.statusCode >= 500) return undefined;
+    let plan: CommitPlan;
+    let headers: SessionHeaders | undefined;
+    try {
+      plan = this.plan(state, Date.now());
+      const value = plan.cookie === null ? '' : plan.cookie?.value;
+      headers = value === undefined ? undefined : this.sessionHeaders(value, plan);
+    } catch (error) {
+      state.committing = Promise.resolve();
+      this.logger?.error(`Session not saved: ${(error as Error).message}`);
+      return undefined;
+    }
+    state.committing = this.execute(plan).then(
+      () => this.logEvents(plan),
+      () => undefined, // already logged by callStore
+    );
+    return headers;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private stateOf(req: AnyRequest): SessionState | undefined {
+    return (rawRequest(req) as unknown as Record<symbol, SessionState | undefined>)[STATE];
+  }
+
+  private stateFor(req: AnyRequest): SessionState {
+    const raw = rawRequest(req) as unknown as Record<symbol, unknown>;
+    let state = raw[STATE] as SessionState | undefined;
+    if (!state) {
+      state = new SessionState(Date.now());
+      raw[STATE] = state;
+      const res = raw[RESPONSE];
+      if (res !== undefined) this.watchResponse(state, res);
+    }
+    return state;
+  }
+
+  private newId(): string {
+    return generateSessionId();
+  }
+
+  private logEvents(plan: CommitPlan): void {
+    if (!this.logger) return;
+    const subject = plan.write?.id ?? plan.removals[0];
+    for (const event of plan.events) {
+      this.logger.log(`Session ${event}${subject ? ` (ref ${ref(subject)})` : ''}`);
+    }
+  }
+
+  private logStoreFailure(operation: StoreOperation, error: unknown): void {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.logger?.error(`Session store ${operation} failed: ${detail}`);
+  }
+}
+
+function compileAutoload(autoload: ResolvedSessionOptions['autoload']): (path: string) => boolean {
+  if (autoload === true) return () => true;
+  if (autoload === false || autoload.length === 0) return () => false;
+  const prefixes = autoload.filter((entry): entry is string => typeof entry === 'string').map((p) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p));
+  const patterns = autoload.filter((entry): entry is RegExp => entry instanceof RegExp);
+  return (path) =>
+    // Prefixes match on segment boundaries: '/app' covers '/app' and '/app/x', not '/application'.
+    prefixes.some((prefix) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`)) ||
+    patterns.some((pattern) => {
+      pattern.lastIndex = 0;
+      return pattern.test(path);
+    });
+}

@@ -1,0 +1,2 @@
+export { runStoreConformance, storeConformanceCases } from './store-conformance.js';
+export type { StoreConformanceCase, StoreConformanceOptions } from './store-conformance.js';

@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import { SessionExpiry } from '../../../src/session/session-expiry.js';
+import { decodeRecord, encodeRecord } from '../../../src/session/session-record.codec.js';
+
+const base = { lifetime: 60, rolling: false, maxLifetime: undefined, fallbackTtl: 1000 };
+
+describe('SessionExpiry', () => {
+  it('fixed: expires lifetime after creation, whatever the last access', () => {
+    const expiry = new SessionExpiry(base, true);
+    expect(expiry.isExpired({ created: 0, accessed: 59_000 }, 59_999)).toBe(false);
+    expect(expiry.isExpired({ created: 0, accessed: 59_000 }, 60_000)).toBe(true);
+  });
+
+  it('rolling without a touch-capable store: idle deadline from the last access', () => {
+    const expiry = new SessionExpiry({ ...base, rolling: true }, false);
+    expect(expiry.isExpired({ created: 0, accessed: 100_000 }, 159_999)).toBe(false);
+    expect(expiry.isExpired({ created: 0, accessed: 100_000 }, 160_000)).toBe(true);
+  });
+
+  it('maxLifetime caps a rolling session from creation', () => {
+    const expiry = new SessionExpiry({ ...base, rolling: true, maxLifetime: 120 }, true);
+    expect(expiry.isExpired({ created: 0, accessed: 119_000 }, 119_999)).toBe(false);
+    expect(expiry.isExpired({ created: 0, accessed: 119_000 }, 120_000)).toBe(true);
+    expect(expiry.remainingSeconds(0, 100_000)).toBe(20);
+  });
+
+  it('lifetime 0: the data lives fallbackTtl after the last write, the cookie has no Max-Age', () => {
+    const expiry = new SessionExpiry({ ...base, lifetime: 0 }, true);
+    expect(expiry.isExpired({ created: 0, accessed: 500_000 }, 1_499_999)).toBe(false);
+    expect(expiry.isExpired({ created: 0, accessed: 500_000 }, 1_500_000)).toBe(true);
+    expect(expiry.remainingSeconds(0, 5_000)).toBe(1000);
+    expect(expiry.cookieMaxAge(1000)).toBeUndefined();
+  });
+
+  it('rounds the remaining time up: never Max-Age=0 while valid (lifetime 1)', () => {
+    const expiry = new SessionExpiry({ ...base, lifetime: 1 }, true);
+    expect(expiry.remainingSeconds(0, 1)).toBe(1);
+    expect(expiry.remainingSeconds(0, 999)).toBe(1);
+    expect(expiry.cookieMaxAge(expiry.remainingSeconds(0, 999))).toBe(1);
+    const sixty = new SessionExpiry(base, true);
+    expect(sixty.remainingSeconds(0, 30_001)).toBe(30);
+    expect(sixty.remainingSeconds(0, 29_999)).toBe(31);
+  });
+});
+
+describe('session record codec', () => {
+  it('keeps metadata outside the payload and round-trips it', () => {
+    const payload = Buffer.from('{"a":1}');
+    const decoded = decodeRecord(encodeRecord({ created: 1234.5, accessed: 99_999_999_999 }, payload));
+    expect(decoded).toEqual({ created: 1234.5, accessed: 99_999_999_999, payload });
+  });
+
+  it.each([Buffer.alloc(0), Buffer.from('{"a":1}'), Buffer.alloc(17, 2)])('rejects bytes that are not a record (%#)', (bytes) => {
+    expect(() => decodeRecord(bytes)).toThrow();
+  });
+});
