@@ -28,6 +28,11 @@ const COOKIE = 'sid';
 const ACTION_TIMEOUT = 5_000;
 const SCENARIO_TIMEOUT = 20_000;
 
+/** The little of the page's `window` that the tests touch. */
+interface BrowserWindow {
+  document: { cookie: string };
+}
+
 const haveChromium = existsSync(CHROMIUM);
 const requireChromium = process.env.CI === 'true';
 
@@ -91,6 +96,13 @@ describeBrowser('sample app in chromium', () => {
   async function visits(page: Page): Promise<number> {
     return Number(await page.locator('#visits').textContent());
   }
+
+  /**
+   * `document.cookie`, read in the page. (The test compiles without the DOM lib, so the page's
+   * global is typed here instead of adding DOM types to the whole project.)
+   */
+  const documentCookie = (page: Page) =>
+    page.evaluate(() => (globalThis as unknown as BrowserWindow).document.cookie);
 
   /** The session ID inside a signed `<id>.<signature>` cookie value. */
   const idOf = (value: string) => value.slice(0, value.lastIndexOf('.'));
@@ -178,10 +190,12 @@ describeBrowser('sample app in chromium', () => {
     await page.goto('/');
     const cookie = await sessionCookie(context);
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
-    expect(await page.evaluate(() => document.cookie)).not.toContain(`${COOKIE}=`);
+    expect(await documentCookie(page)).not.toContain(`${COOKIE}=`);
     // A script-set cookie is visible, so an empty document.cookie is not a blind spot.
-    await page.evaluate(() => { document.cookie = 'probe=1; path=/'; });
-    expect(await page.evaluate(() => document.cookie)).toBe('probe=1');
+    await page.evaluate(() => {
+      (globalThis as unknown as BrowserWindow).document.cookie = 'probe=1; path=/';
+    });
+    expect(await documentCookie(page)).toBe('probe=1');
   }, SCENARIO_TIMEOUT);
 
   it('does not share the session between browser contexts', async () => {

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  InternalServerErrorException,
+  Module,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  type INestApplication,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { MemoryStore, Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
+import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { stored } from '../commit-rules/fixtures.js';
+
+const store = new MemoryStore();
+
+/** Handlers that change the session and then answer with a status >= 500. */
+@Controller('server-error')
+class ServerErrorController {
+  constructor(private readonly sessions: SessionService) {}
+
+  @Get('seed') seed(@Session() session: SessionData) {
+    session.user = 'ada';
+    return { ok: true };
+  }
+  @Get('http-500') http500(@Session() session: SessionData) {
+    session.changed = 'http-500';
+    throw new InternalServerErrorException();
+  }
+  @Get('http-503') http503(@Session() session: SessionData) {
+    session.changed = 'http-503';
+    throw new ServiceUnavailableException();
+  }
+  @Get('plain-error') plainError(@Session() session: SessionData) {
+    session.changed = 'plain-error';
+    throw new Error('kaboom');
+  }
+  @Get('async-error') async asyncError(@Session() session: SessionData) {
+    session.changed = 'async-error';
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    throw new TypeError('cannot read properties of undefined');
+  }
+  @Get('http-code-500') @HttpCode(500) httpCode500(@Session() session: SessionData) {
+    session.changed = 'http-code-500';
+    return { failed: true };
+  }
+  @Get('passthrough-502') passthrough502(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
+    session.changed = 'passthrough-502';
+    res.status(502);
+    return { failed: true };
+  }
+  @Get('res-500') res500(@Session() session: SessionData, @Res() res: Response) {
+    session.changed = 'res-500';
+    res.status(500).json({ failed: true });
+  }
+  @Get('destroy-then-fail') async destroyThenFail(@Req() req: unknown) {
+    await this.sessions.destroy(req);
+    throw new Error('logout half done');
+  }
+  @Get('clear-then-fail') clearThenFail(@Session() session: SessionData) {
+    for (const key of Object.keys(session)) delete session[key];
+    throw new Error('failed after clearing');
+  }
+}
+
+@Module({
+  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+  controllers: [ServerErrorController],
+})
+class ServerErrorAppModule {}
+
+const routes: [string, number][] = [
+  ['http-500', 500],
+  ['http-503', 503],
+  ['plain-error', 500],
+  ['async-error', 500],
+  ['http-code-500', 500],
+  ['passthrough-502', 502],
+  ['res-500', 500],
+];
+
+describe('answer styles: a response with status >= 500 persists no change', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await startApp(ServerErrorAppModule);
+  });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
+  let sizeBefore: number;
+  beforeEach(() => {
+    sizeBefore = store.size;
+  });
+
+  it.each(routes)('%s: a new session is neither written nor sent (%i)', async (route, status) => {
+    const res = await http(app).get(`/server-error/${route}`).expect(status);
+    expect(setCookies(res)).toEqual([]);
+    expect(store.size).toBe(sizeBefore);
+  });
+
+  it.each(routes)('%s: an existing session keeps its stored data and gets no cookie (%i)', async (route, status) => {
+    const seed = await http(app).get('/server-error/seed').expect(200);
+    const cookie = sessionCookie(seed)!;
+    const res = await http(app).get(`/server-error/${route}`).set('Cookie', cookie).expect(status);
+    expect(setCookies(res)).toEqual([]);
+    expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
+  });
+
+  it('destroy followed by an error leaves the record and sends no clearing cookie', async () => {
+    const seed = await http(app).get('/server-error/seed').expect(200);
+    const cookie = sessionCookie(seed)!;
+    const res = await http(app).get('/server-error/destroy-then-fail').set('Cookie', cookie).expect(500);
+    expect(setCookies(res)).toEqual([]);
+    expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
+  });
+
+  it('emptying the session followed by an error leaves the record and sends no clearing cookie', async () => {
+    const seed = await http(app).get('/server-error/seed').expect(200);
+    const cookie = sessionCookie(seed)!;
+    const res = await http(app).get('/server-error/clear-then-fail').set('Cookie', cookie).expect(500);
+    expect(setCookies(res)).toEqual([]);
+    expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
+  });
+});
