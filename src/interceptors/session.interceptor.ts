@@ -6,7 +6,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { concat, defer, from, ignoreElements, mergeMap, throwError, catchError, type Observable } from 'rxjs';
+import { catchError, concat, defer, finalize, from, ignoreElements, mergeMap, tap, throwError, type Observable } from 'rxjs';
 import { SESSION_AUTOLOAD_METADATA, SESSION_REGENERATE_METADATA } from '../session.constants.js';
 import { responseStatus } from '../platform/http-platform.js';
 import { SessionManager } from '../session/session.manager.js';
@@ -43,7 +43,20 @@ export class SessionInterceptor implements NestInterceptor {
     if (!this.manager.bind(req, res)) return next.handle();
 
     const route = this.routeConfig(context);
+    let flowing = false;
+    const saveIfFlushed = () => {
+      if (this.manager.headFlushed(req)) void this.manager.commit(req, responseStatus(res));
+    };
     const handled = next.handle().pipe(
+      // A stream (`@Sse()`) may never complete: once the handler's result starts flowing into a
+      // response whose head is already out, save what the handler changed without waiting;
+      // again when the client goes away (unsubscribe).
+      tap(() => {
+        if (flowing) return;
+        flowing = true;
+        saveIfFlushed();
+      }),
+      finalize(saveIfFlushed),
       catchError((error: unknown) =>
         from(this.manager.commit(req, statusOf(error))).pipe(mergeMap(() => throwError(() => error))),
       ),

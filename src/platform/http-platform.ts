@@ -57,7 +57,10 @@ export function appendSessionHeaders(res: AnyResponse, headers: SessionHeaders):
     if (res.getHeader('cache-control') === undefined) res.header('cache-control', CACHE_CONTROL);
     return;
   }
-  const raw = rawResponse(res);
+  setOnNodeResponse(rawResponse(res), headers);
+}
+
+function setOnNodeResponse(raw: ServerResponse, headers: SessionHeaders): void {
   raw.appendHeader('Set-Cookie', headers.setCookie);
   raw.setHeader('Vary', withCookieVary(raw.getHeader('Vary')));
   if (!raw.hasHeader('Cache-Control')) raw.setHeader('Cache-Control', CACHE_CONTROL);
@@ -65,35 +68,36 @@ export function appendSessionHeaders(res: AnyResponse, headers: SessionHeaders):
 
 /**
  * Runs `beforeFlush` synchronously just before the response head is written, for handlers that
- * answer by themselves (`@Res()`, `@Sse()`) or errors that skip the interceptor. Headers it
- * returns are merged into the head, including a headers object passed to `writeHead`.
+ * answer by themselves (`@Res()`, `@Sse()`) or errors that skip the interceptor.
  */
-export function onHeadersFlush(res: AnyResponse, beforeFlush: () => SessionHeaders | undefined): void {
+export function onHeadersFlush(res: AnyResponse, beforeFlush: (status: number) => SessionHeaders | undefined): void {
   const raw = rawResponse(res) as ServerResponse & { writeHead: (...args: any[]) => ServerResponse };
   const writeHead = raw.writeHead;
   raw.writeHead = function writeHeadWithSession(this: ServerResponse, ...args: any[]) {
     raw.writeHead = writeHead;
-    const headers = beforeFlush();
+    // writeHead(status, …) sets statusCode only after this point.
+    const headers = beforeFlush(typeof args[0] === 'number' ? args[0] : raw.statusCode);
     if (headers) {
-      const passed = args.find((arg, index) => index > 0 && typeof arg === 'object' && arg !== null && !Array.isArray(arg));
-      if (passed) mergeIntoHeadObject(passed, headers);
-      else {
-        raw.appendHeader('Set-Cookie', headers.setCookie);
-        raw.setHeader('Vary', withCookieVary(raw.getHeader('Vary')));
-        if (!raw.hasHeader('Cache-Control')) raw.setHeader('Cache-Control', CACHE_CONTROL);
-      }
+      const head = args.find((arg, index) => index > 0 && typeof arg === 'object' && arg !== null && !Array.isArray(arg));
+      setOnNodeResponse(raw, headers);
+      // Headers passed to writeHead() replace same-named headers set before; carry ours into them.
+      if (head) mergeIntoHeadObject(raw, head);
     }
     return writeHead.apply(this, args);
   };
 }
 
-function mergeIntoHeadObject(head: Record<string, unknown>, headers: SessionHeaders): void {
-  const key = (name: string) => Object.keys(head).find((k) => k.toLowerCase() === name) ?? name;
-  const cookieKey = key('set-cookie');
-  const existing = head[cookieKey];
-  head[cookieKey] = existing === undefined ? [headers.setCookie] : [...([] as unknown[]).concat(existing), headers.setCookie];
-  const varyKey = key('vary');
-  head[varyKey] = withCookieVary(head[varyKey]);
-  const cacheKey = key('cache-control');
-  if (head[cacheKey] === undefined) head[cacheKey] = CACHE_CONTROL;
+function mergeIntoHeadObject(raw: ServerResponse, head: Record<string, unknown>): void {
+  for (const name of ['set-cookie', 'vary', 'cache-control']) {
+    const key = Object.keys(head).find((k) => k.toLowerCase() === name);
+    if (key === undefined) continue;
+    const ours = raw.getHeader(name);
+    if (name === 'set-cookie') {
+      const session = ([] as unknown[]).concat(ours ?? []).at(-1);
+      head[key] = [...([] as unknown[]).concat(head[key]), session];
+    } else if (name === 'vary') {
+      head[key] = withCookieVary(head[key]);
+    }
+    // A Cache-Control the handler passed to writeHead() is its own choice: kept as is.
+  }
 }

@@ -32,19 +32,24 @@ export class SessionExpiry {
     return now >= this.capped(meta.created, deadline);
   }
 
-  /**
-   * Seconds the session has left if committed now: the store TTL and the cookie Max-Age.
-   * Rounded up, so a valid session never gets `Max-Age=0` (starsessions truncated it).
-   */
-  remainingSeconds(created: number, now: number): number {
+  /** Milliseconds the session has left if committed now. */
+  remainingMs(created: number, now: number): number {
     const { lifetime, rolling } = this.options;
     const deadline = lifetime === 0 ? now + this.fallbackMs : rolling ? now + this.lifetimeMs : created + this.lifetimeMs;
-    return Math.max(1, Math.ceil((this.capped(created, deadline) - now) / 1000));
+    return this.capped(created, deadline) - now;
   }
 
-  /** Cookie Max-Age: none for `lifetime: 0` (browser-session cookie). */
-  cookieMaxAge(remaining: number): number | undefined {
-    return this.options.lifetime === 0 ? undefined : remaining;
+  /** Store TTL in whole seconds, rounded down so it never outlives the session (at least 1). */
+  storeTtl(remainingMs: number): number {
+    return Math.max(1, Math.floor(remainingMs / 1000));
+  }
+
+  /**
+   * Cookie Max-Age: rounded up, so a valid session never gets `Max-Age=0` (starsessions
+   * truncated it); none for `lifetime: 0` (browser-session cookie).
+   */
+  cookieMaxAge(remainingMs: number): number | undefined {
+    return this.options.lifetime === 0 ? undefined : Math.max(1, Math.ceil(remainingMs / 1000));
   }
 
   private capped(created: number, deadline: number): number {

@@ -33,6 +33,8 @@ export class SessionState {
   loading: Promise<SessionData> | undefined;
   /** The response, when known, so a head flushed before commit still carries the cookie. */
   response: AnyResponse | undefined;
+  /** The response head was written before the interceptor's commit (`@Res()`, `@Sse()`). */
+  flushed = false;
   /** Commit has started (or finished); a second commit attempt only awaits it. */
   committing: Promise<void> | undefined;
 

@@ -42,13 +42,18 @@ interface CommitPlan {
   readonly removals: readonly string[];
   readonly write?: { readonly mode: 'create' | 'update'; readonly id: string; readonly record: Uint8Array; readonly ttl: number };
   readonly touch?: { readonly id: string; readonly ttl: number };
+  /** A record this session moves away from (regenerate); it must still exist, or the move is void. */
+  readonly movedFrom?: string;
   /** ID (or, for a client-side store, encoded data) to sign into the cookie; `null` clears it. */
   readonly cookie?: { readonly value: string; readonly maxAge: number | undefined } | null;
   readonly events: readonly string[];
+  /** The serialized data this plan saves (undefined: the session ends empty). */
+  readonly payload?: Uint8Array;
 }
 
+/** Keys set to `undefined` do not count: the serializer drops them too. */
 function isEmpty(data: SessionData): boolean {
-  for (const _ in data) return false;
+  for (const key in data) if (data[key] !== undefined) return false;
   return true;
 }
 
@@ -113,6 +118,11 @@ export class SessionManager {
 
   static of(req: AnyRequest): SessionManager | undefined {
     return (rawRequest(req) as unknown as Record<symbol, SessionManager | undefined>)[MANAGER];
+  }
+
+  /** Whether the response head went out before the interceptor's commit. */
+  headFlushed(req: AnyRequest): boolean {
+    return this.stateOf(req)?.flushed === true;
   }
 
   shouldAutoload(req: AnyRequest): boolean {
@@ -181,8 +191,9 @@ export class SessionManager {
   /** Persists the request's session (if it was used) for a response with `status`. */
   commit(req: AnyRequest, status: number): Promise<void> {
     const state = this.stateOf(req);
-    if (!state || state.committing) return state?.committing ?? Promise.resolve();
-    return (state.committing = this.persist(state, status));
+    if (!state) return Promise.resolve();
+    if (state.flushed) return this.saveAfterFlush(state, status);
+    return (state.committing ??= this.persist(state, status));
   }
 
   // ---- load --------------------------------------------------------------------------------
@@ -296,17 +307,18 @@ export class SessionManager {
     }
 
     const payload = this.options.serializer.serialize(state.data);
-    const remaining = this.expiry.remainingSeconds(state.created, now);
-    const maxAge = this.expiry.cookieMaxAge(remaining);
+    const left = this.expiry.remainingMs(state.created, now);
+    const remaining = this.expiry.storeTtl(left);
+    const maxAge = this.expiry.cookieMaxAge(left);
     const changed = state.recordId === undefined || !state.original || !sameBytes(payload, state.original);
 
     if (!changed) {
       const id = state.recordId as string;
       if (this.options.rolling && typeof this.store.touch === 'function' && !this.clientSide) {
-        return { removals, touch: { id, ttl: remaining }, cookie: { value: id, maxAge }, events };
+        return { removals, touch: { id, ttl: remaining }, cookie: { value: id, maxAge }, events, payload };
       }
       if (!this.options.rolling) {
-        return { removals, cookie: state.reissue ? { value: id, maxAge } : undefined, events };
+        return { removals, cookie: state.reissue ? { value: id, maxAge } : undefined, events, payload };
       }
       // Rolling on a store without touch: rewrite the record so the last access moves.
     }
@@ -315,10 +327,11 @@ export class SessionManager {
     if (state.recordId === undefined) {
       events.push(state.regenerated ? 'regenerated' : 'created');
       const id = (state.id ??= this.newId());
-      return { removals, write: { mode: 'create', id, record, ttl: remaining }, cookie: this.cookieFor(id, record, remaining, maxAge), events };
+      const movedFrom = state.regenerated && !state.destroyed ? state.removals[0] : undefined;
+      return { removals, movedFrom, write: { mode: 'create', id, record, ttl: remaining }, cookie: this.cookieFor(id, record, remaining, maxAge), events, payload };
     }
     const id = state.recordId;
-    return { removals, write: { mode: 'update', id, record, ttl: remaining }, cookie: this.cookieFor(id, record, remaining, maxAge), events };
+    return { removals, write: { mode: 'update', id, record, ttl: remaining }, cookie: this.cookieFor(id, record, remaining, maxAge), events, payload };
   }
 
   private seal(created: number, now: number, payload: Uint8Array): Uint8Array {
@@ -338,21 +351,34 @@ export class SessionManager {
    * cookie, '' : clear it). Store failures become a 503 and no cookie is sent.
    */
   private async execute(plan: CommitPlan): Promise<string | undefined> {
-    if (!this.clientSide) {
-      for (const id of plan.removals) await this.callStore('remove', () => this.store.remove(id));
-    }
     let value = plan.cookie === null ? '' : plan.cookie?.value;
-    const { write, touch } = plan;
+    if (this.clientSide) return value;
+    const { write, touch, movedFrom } = plan;
+    const { lifetime } = this.options;
+    const updatable = this.store as Partial<UpdatableSessionStore>;
+    const update = typeof updatable.update === 'function' ? updatable.update.bind(this.store) : undefined;
     if (touch) await this.callStore('touch', () => this.store.touch!(touch.id, touch.ttl));
-    if (write && !this.clientSide) {
-      const { lifetime } = this.options;
-      const updatable = this.store as Partial<UpdatableSessionStore>;
+    if (write) {
+      // A regenerated session whose old record a concurrent request destroyed stays destroyed:
+      // its data must not come back under the new ID.
+      if (movedFrom !== undefined && update) {
+        const alive = await this.callStore('write', () => update(movedFrom, write.record, lifetime, write.ttl));
+        if (alive === null) return undefined;
+      }
       const written =
-        write.mode === 'update' && typeof updatable.update === 'function'
-          ? await this.callStore('write', () => updatable.update!(write.id, write.record, lifetime, write.ttl))
+        write.mode === 'update' && update
+          ? await this.callStore('write', () => update(write.id, write.record, lifetime, write.ttl))
           : await this.callStore('write', () => this.store.write(write.id, write.record, lifetime, write.ttl));
       // null: a concurrent request destroyed this session; it stays destroyed.
       value = written === null ? undefined : written || write.id;
+    }
+    // Removals come last: a failed write leaves the old session in place (a 5xx changes nothing);
+    // a failed removal takes back the record just created, for the same reason.
+    try {
+      for (const id of plan.removals) await this.callStore('remove', () => this.store.remove(id));
+    } catch (error) {
+      if (write?.mode === 'create' && value !== undefined) await this.store.remove(value).catch(() => undefined);
+      throw error;
     }
     return value;
   }
@@ -378,7 +404,7 @@ export class SessionManager {
 
   private watchResponse(state: SessionState, res: AnyResponse): void {
     state.response = res;
-    onHeadersFlush(res, () => this.commitAtFlush(state, res));
+    onHeadersFlush(res, (status) => this.commitAtFlush(state, status));
   }
 
   /**
@@ -386,8 +412,13 @@ export class SessionManager {
    * the interceptor). Decide the cookie now, synchronously; the store work follows right after
    * and its failures can only be logged.
    */
-  private commitAtFlush(state: SessionState, res: AnyResponse): SessionHeaders | undefined {
-    if (state.committing || state.skipped || !state.loaded || res.statusCode >= 500) return undefined;
+  private commitAtFlush(state: SessionState, status: number): SessionHeaders | undefined {
+    if (state.committing || state.skipped || !state.loaded) return undefined;
+    if (status >= 500) {
+      state.committing = Promise.resolve();
+      return undefined;
+    }
+    state.flushed = true;
     let plan: CommitPlan;
     let headers: SessionHeaders | undefined;
     try {
@@ -400,10 +431,51 @@ export class SessionManager {
       return undefined;
     }
     state.committing = this.execute(plan).then(
-      () => this.logEvents(plan),
+      (value) => {
+        this.logEvents(plan);
+        this.rebase(state, plan, value);
+      },
       () => undefined, // already logged by callStore
     );
     return headers;
+  }
+
+  /** After a flush-time commit, the state describes what is now stored and in the cookie. */
+  private rebase(state: SessionState, plan: CommitPlan, value: string | undefined): void {
+    if (plan.write) state.recordId = state.id = value;
+    else if (plan.payload === undefined) state.recordId = state.id = undefined;
+    state.original = plan.payload;
+    state.removals.length = 0;
+    state.clientCookieStale = state.regenerated = state.destroyed = state.reissue = false;
+  }
+
+  /**
+   * The interceptor's commit for a response whose head was already flushed (an `@Sse()` handler
+   * that changes the session once the stream runs, say). Changes to an existing record are still
+   * saved (its cookie stays valid); what would need a new cookie cannot be, and is reported.
+   */
+  private async saveAfterFlush(state: SessionState, status: number): Promise<void> {
+    await state.committing;
+    if (status >= 500 || state.anonymous || !state.loaded) return;
+    let plan: CommitPlan;
+    try {
+      plan = this.plan(state, Date.now());
+    } catch (error) {
+      this.logger?.error(`Session not saved: ${(error as Error).message}`);
+      return;
+    }
+    const needsCookie = plan.write?.mode === 'create' || (this.clientSide && plan.write !== undefined) || plan.cookie === null;
+    if (needsCookie) {
+      this.logger?.warn('Session changed after the response head was sent; the change needs a new cookie and was not saved. Change the session before sending the response.');
+      return;
+    }
+    if (!plan.write && plan.removals.length === 0) return;
+    try {
+      const value = await this.execute({ ...plan, touch: undefined });
+      this.rebase(state, plan, value);
+    } catch {
+      // Logged by callStore; the status is already sent.
+    }
   }
 
   // ---- helpers -----------------------------------------------------------------------------

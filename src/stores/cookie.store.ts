@@ -5,6 +5,10 @@ import type {
   UpdatableSessionStore,
 } from '../interfaces/session-store.interface.js';
 
+/** byte 0: format version; bytes 1-8: expiry, ms since epoch (float64 BE); then the data. */
+const FORMAT = 1;
+const HEADER_SIZE = 9;
+
 export interface CookieStoreOptions {
   /** Largest cookie (name, `=` and signed value) in bytes. Default 4096, what browsers keep. */
   maxSize?: number;
@@ -31,19 +35,27 @@ export class CookieStore implements UpdatableSessionStore, SyncEncodingSessionSt
 
   async read(id: string): Promise<Uint8Array | null> {
     const bytes = Buffer.from(id, 'base64url');
-    return bytes.length > 0 ? bytes : null;
+    // Anything this store did not mint, or whose TTL ran out, is no session at all.
+    if (bytes.length <= HEADER_SIZE || bytes[0] !== FORMAT) return null;
+    const expiresAt = bytes.readDoubleBE(1);
+    if (!(expiresAt > Date.now())) return null;
+    return bytes.subarray(HEADER_SIZE);
   }
 
-  encodeSync(_id: string, data: Uint8Array): string {
-    return Buffer.from(data.buffer, data.byteOffset, data.length).toString('base64url');
+  encodeSync(_id: string, data: Uint8Array, _lifetime: number, ttl: number): string {
+    const bytes = Buffer.allocUnsafe(HEADER_SIZE + data.length);
+    bytes[0] = FORMAT;
+    bytes.writeDoubleBE(Date.now() + ttl * 1000, 1);
+    bytes.set(data, HEADER_SIZE);
+    return bytes.toString('base64url');
   }
 
-  async write(id: string, data: Uint8Array): Promise<string> {
-    return this.encodeSync(id, data);
+  async write(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string> {
+    return this.encodeSync(id, data, lifetime, ttl);
   }
 
-  async update(id: string, data: Uint8Array): Promise<string> {
-    return this.encodeSync(id, data);
+  async update(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string> {
+    return this.encodeSync(id, data, lifetime, ttl);
   }
 
   async remove(): Promise<void> {

@@ -116,12 +116,9 @@ describe('answer styles: @Res() without passthrough (the handler writes the resp
     expect(await stored(store, idOf(sessionCookie(res)))).toEqual({ style: 'own-cookie' });
   });
 
-  // BUG (src/platform/http-platform.ts, mergeIntoHeadObject, used by onHeadersFlush): when the
-  // head is written with `writeHead(status, headersObject)`, the session cookie is put into that
-  // object as `set-cookie: [session]`; Node's writeHead then calls setHeader('set-cookie', …),
-  // which REPLACES the cookie the handler had already set with res.cookie(). SPEC §4: "The
-  // session cookie is appended: cookies the handler set are kept."
-  it('BUG: res.cookie() followed by res.writeHead(status, headers) keeps both cookies', async () => {
+  // Regression guard: a headers object passed to writeHead() makes Node call setHeader() for
+  // each of its keys, which would replace a Set-Cookie the handler had set with res.cookie().
+  it('res.cookie() followed by res.writeHead(status, headers) keeps both cookies', async () => {
     const res = await http(app).get('/direct/own-cookie-write-head').expect(200);
     const cookies = setCookies(res);
     expect(sessionCookie(res)).toBeDefined();

@@ -56,6 +56,17 @@ class ServerErrorController {
     session.changed = 'res-500';
     res.status(500).json({ failed: true });
   }
+  /** The status is passed to writeHead itself, so res.statusCode is still 200 until it runs. */
+  @Get('write-head-500') writeHead500(@Session() session: SessionData, @Res() res: Response) {
+    session.changed = 'write-head-500';
+    res.writeHead(500, { 'Content-Type': 'text/plain' });
+    res.end('failed');
+  }
+  @Get('write-head-503-bare') writeHead503Bare(@Session() session: SessionData, @Res() res: Response) {
+    session.changed = 'write-head-503-bare';
+    res.writeHead(503);
+    res.end();
+  }
   @Get('destroy-then-fail') async destroyThenFail(@Req() req: unknown) {
     await this.sessions.destroy(req);
     throw new Error('logout half done');
@@ -81,7 +92,18 @@ const routes: [string, number][] = [
   ['passthrough-502', 502],
   ['res-500', 500],
 ];
+/** See the REGRESSION GUARD note below. */
+const writeHeadRoutes: [string, number][] = [
+  ['write-head-500', 500],
+  ['write-head-503-bare', 503],
+];
 
+// REGRESSION GUARD, write-head-* routes (found failing against the original src; fixed since in
+// the working tree) (src/platform/http-platform.ts, onHeadersFlush line 76 at HEAD, with
+// src/session/session.manager.ts commitAtFlush line 390): the flush hook runs BEFORE the original
+// writeHead, and reads `res.statusCode` — which Node only sets to the status passed to
+// `writeHead(status, …)` inside that original call. A handler answering `res.writeHead(500)`
+// therefore looks like a 200: the change is persisted and the cookie sent on a 5xx.
 describe('answer styles: a response with status >= 500 persists no change', () => {
   let app: INestApplication;
   beforeAll(async () => {
@@ -103,6 +125,20 @@ describe('answer styles: a response with status >= 500 persists no change', () =
   });
 
   it.each(routes)('%s: an existing session keeps its stored data and gets no cookie (%i)', async (route, status) => {
+    const seed = await http(app).get('/server-error/seed').expect(200);
+    const cookie = sessionCookie(seed)!;
+    const res = await http(app).get(`/server-error/${route}`).set('Cookie', cookie).expect(status);
+    expect(setCookies(res)).toEqual([]);
+    expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
+  });
+
+  it.each(writeHeadRoutes)('%s (status given to writeHead): a new session is neither written nor sent (%i)', async (route, status) => {
+    const res = await http(app).get(`/server-error/${route}`).expect(status);
+    expect(setCookies(res)).toEqual([]);
+    expect(store.size).toBe(sizeBefore);
+  });
+
+  it.each(writeHeadRoutes)('%s (status given to writeHead): an existing session keeps its data, no cookie (%i)', async (route, status) => {
     const seed = await http(app).get('/server-error/seed').expect(200);
     const cookie = sessionCookie(seed)!;
     const res = await http(app).get(`/server-error/${route}`).set('Cookie', cookie).expect(status);

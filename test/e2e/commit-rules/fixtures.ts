@@ -17,11 +17,14 @@ export type StoreOp = 'read' | 'write' | 'update' | 'remove' | 'touch';
  */
 export class SpyStore extends MemoryStore {
   readonly calls: Record<StoreOp, number> = { read: 0, write: 0, update: 0, remove: 0, touch: 0 };
+  /** Operations that fail every time. */
   readonly failing = new Set<StoreOp>();
+  /** Operations whose next call only fails (a transient error). */
+  readonly failingOnce = new Set<StoreOp>();
 
   private enter(op: StoreOp): void {
     this.calls[op]++;
-    if (this.failing.has(op)) throw new Error(`backend ${op} refused: connection reset`);
+    if (this.failingOnce.delete(op) || this.failing.has(op)) throw new Error(`backend ${op} refused: connection reset`);
   }
   override async read(id: string) {
     this.enter('read');
@@ -50,6 +53,7 @@ export class SpyStore extends MemoryStore {
   resetCalls(): void {
     for (const op of Object.keys(this.calls) as StoreOp[]) this.calls[op] = 0;
     this.failing.clear();
+    this.failingOnce.clear();
   }
 }
 
@@ -97,14 +101,18 @@ export async function listen(app: INestApplication): Promise<number> {
 }
 
 /**
- * Sends a GET and resolves with the status and headers as soon as the head arrives, then
- * aborts: for responses that never end (event streams).
+ * Sends a GET and resolves with the status and headers as soon as the head arrives (or, with
+ * `until`, once the body received so far matches it), then aborts: for responses that never end
+ * (event streams).
  */
-export function headOnly(port: number, path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: IncomingHttpHeaders; firstChunk: string }>((resolve, reject) => {
+export function headOnly(port: number, path: string, headers: Record<string, string> = {}, until?: RegExp) {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, headers, method: 'GET' }, (res) => {
-      res.once('data', (chunk: Buffer) => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, firstChunk: chunk.toString('utf8') });
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+        if (until && !until.test(body)) return;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
         req.destroy();
       });
     });

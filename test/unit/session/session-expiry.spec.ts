@@ -21,25 +21,27 @@ describe('SessionExpiry', () => {
     const expiry = new SessionExpiry({ ...base, rolling: true, maxLifetime: 120 }, true);
     expect(expiry.isExpired({ created: 0, accessed: 119_000 }, 119_999)).toBe(false);
     expect(expiry.isExpired({ created: 0, accessed: 119_000 }, 120_000)).toBe(true);
-    expect(expiry.remainingSeconds(0, 100_000)).toBe(20);
+    expect(expiry.remainingMs(0, 100_000)).toBe(20_000);
   });
 
   it('lifetime 0: the data lives fallbackTtl after the last write, the cookie has no Max-Age', () => {
     const expiry = new SessionExpiry({ ...base, lifetime: 0 }, true);
     expect(expiry.isExpired({ created: 0, accessed: 500_000 }, 1_499_999)).toBe(false);
     expect(expiry.isExpired({ created: 0, accessed: 500_000 }, 1_500_000)).toBe(true);
-    expect(expiry.remainingSeconds(0, 5_000)).toBe(1000);
-    expect(expiry.cookieMaxAge(1000)).toBeUndefined();
+    expect(expiry.storeTtl(expiry.remainingMs(0, 5_000))).toBe(1000);
+    expect(expiry.cookieMaxAge(expiry.remainingMs(0, 5_000))).toBeUndefined();
   });
 
-  it('rounds the remaining time up: never Max-Age=0 while valid (lifetime 1)', () => {
+  it('cookie Max-Age rounds up (never 0 while valid, lifetime 1); store TTLs round down (never outlive the session)', () => {
     const expiry = new SessionExpiry({ ...base, lifetime: 1 }, true);
-    expect(expiry.remainingSeconds(0, 1)).toBe(1);
-    expect(expiry.remainingSeconds(0, 999)).toBe(1);
-    expect(expiry.cookieMaxAge(expiry.remainingSeconds(0, 999))).toBe(1);
+    expect(expiry.cookieMaxAge(expiry.remainingMs(0, 1))).toBe(1);
+    expect(expiry.cookieMaxAge(expiry.remainingMs(0, 999))).toBe(1);
+    expect(expiry.storeTtl(expiry.remainingMs(0, 999))).toBe(1);
     const sixty = new SessionExpiry(base, true);
-    expect(sixty.remainingSeconds(0, 30_001)).toBe(30);
-    expect(sixty.remainingSeconds(0, 29_999)).toBe(31);
+    expect(sixty.cookieMaxAge(sixty.remainingMs(0, 30_001))).toBe(30);
+    expect(sixty.cookieMaxAge(sixty.remainingMs(0, 29_999))).toBe(31);
+    expect(sixty.storeTtl(sixty.remainingMs(0, 29_999))).toBe(30);
+    expect(sixty.storeTtl(sixty.remainingMs(0, 30_001))).toBe(29);
   });
 });
 

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { BadRequestException, Controller, Get, Module, Res, type INestApplication } from '@nestjs/common';
+import type { Response } from 'express';
+import { RegenerateSession, Session, SessionModule, type SessionData } from '../../../src/index.js';
+import { RecordingLogger, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { SpyStore, sidLines, stored } from '../commit-rules/fixtures.js';
+
+const store = new SpyStore();
+const logger = new RecordingLogger();
+
+@Controller('write-fail')
+class WriteFailureController {
+  @Get('seed') seed(@Session() session: SessionData) {
+    session.user = 'ada';
+    return { ok: true };
+  }
+  @Get('set') set(@Session() session: SessionData) {
+    session.cart = ['apple'];
+    return { ok: true };
+  }
+  @Get('set-then-400') setThen400(@Session() session: SessionData) {
+    session.attempts = 1;
+    throw new BadRequestException();
+  }
+  @Get('passthrough') passthrough(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
+    res.cookie('other', '1');
+    session.cart = ['pear'];
+    return { ok: true };
+  }
+  @Get('login') @RegenerateSession() login(@Session() session: SessionData) {
+    session.role = 'admin';
+    return { ok: true };
+  }
+}
+
+@Module({
+  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
+  controllers: [WriteFailureController],
+})
+class WriteFailureAppModule {}
+
+describe('bad input: a store whose write fails (SPEC §10.6)', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await startApp(WriteFailureAppModule);
+  });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
+  beforeEach(() => {
+    store.resetCalls();
+    logger.calls.length = 0;
+  });
+
+  async function seed(): Promise<string> {
+    const cookie = sessionCookie(await http(app).get('/write-fail/seed').expect(200))!;
+    store.failing.add('write');
+    store.failing.add('update');
+    return cookie;
+  }
+
+  it('a new session: 5xx, no session cookie, nothing stored', async () => {
+    store.failing.add('write');
+    store.failing.add('update');
+    const sizeBefore = store.size;
+    const res = await http(app).get('/write-fail/set');
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(sidLines(res)).toEqual([]);
+    expect(store.size).toBe(sizeBefore);
+    expect(store.calls.write + store.calls.update).toBeGreaterThan(0);
+  });
+
+  it('an existing session: 5xx, no session cookie, the record keeps its old data', async () => {
+    const cookie = await seed();
+    const res = await http(app).get('/write-fail/set').set('Cookie', cookie);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(sidLines(res)).toEqual([]);
+    expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
+  });
+
+  it('a 4xx whose change cannot be saved becomes a 5xx without a session cookie', async () => {
+    store.failing.add('write');
+    const res = await http(app).get('/write-fail/set-then-400');
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(sidLines(res)).toEqual([]);
+  });
+
+  it('@Res({ passthrough: true }): 5xx, no session cookie', async () => {
+    const cookie = await seed();
+    const res = await http(app).get('/write-fail/passthrough').set('Cookie', cookie);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(sidLines(res)).toEqual([]);
+    expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
+  });
+
+  it('the failure is logged as an error naming the write, without the session ID', async () => {
+    const cookie = await seed();
+    await http(app).get('/write-fail/set').set('Cookie', cookie);
+    expect(logger.messages('error').some((m) => /store/i.test(m) && /write/i.test(m))).toBe(true);
+    for (const message of logger.messages()) expect(message).not.toContain(idOf(cookie)!);
+  });
+
+  it('@RegenerateSession() whose new record cannot be written: 5xx, no session cookie', async () => {
+    const cookie = await seed();
+    const res = await http(app).get('/write-fail/login').set('Cookie', cookie);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(sidLines(res)).toEqual([]);
+  });
+
+  // REGRESSION GUARD (found failing against the original src; fixed since in the working tree)
+  // (src/session/session.manager.ts, execute() line 342 at HEAD): removals run before the write,
+  // so when the write of the regenerated record fails, the old record is already gone. The
+  // response is a 5xx and sends no cookie, yet a change was persisted: the user's session is
+  // destroyed by a transient store error during login. SPEC §4: "A response with status >= 500
+  // persists no change." (Write the new record first, remove the old one after it succeeded.)
+  it('a failed regenerate leaves the old session in place (a 5xx persists no change)', async () => {
+    const cookie = await seed();
+    const res = await http(app).get('/write-fail/login').set('Cookie', cookie);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
+  });
+});
