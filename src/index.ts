@@ -20,6 +20,8 @@ export {
   SessionCookieTooLargeError,
   SessionSerializationError,
   InvalidKeyError,
+  SessionReadOnlyError,
+  SessionSocketNotBoundError,
 } from './errors/session.errors.js';
 
 export type { SessionData } from './interfaces/session-data.interface.js';

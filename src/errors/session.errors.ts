@@ -51,3 +51,26 @@ export class InvalidKeyError extends Error {
 export class SessionSerializationError extends Error {
   override readonly name = 'SessionSerializationError';
 }
+
+/** A WebSocket gateway tried to change the session; gateways read it, HTTP changes it. */
+export class SessionReadOnlyError extends Error {
+  override readonly name = 'SessionReadOnlyError';
+  constructor(key: string) {
+    super(
+      `The session is read-only in WebSocket gateways (tried to change "${key}"). ` +
+        'Change it over HTTP, where the cookie can be updated.',
+    );
+  }
+}
+
+/** A WebSocket client whose handshake the module cannot see. */
+export class SessionSocketNotBoundError extends Error {
+  override readonly name = 'SessionSocketNotBoundError';
+  constructor() {
+    super(
+      'No handshake request is known for this WebSocket client. With @nestjs/platform-ws, call ' +
+        '`sessionService.bindSocket(client, request)` in your gateway\'s handleConnection(client, request). ' +
+        '(socket.io clients work without it.)',
+    );
+  }
+}

@@ -35,8 +35,10 @@ export class SessionInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    // RPC, WebSocket and GraphQL contexts pass through untouched.
-    if (context.getType() !== 'http') return next.handle();
+    const type = context.getType();
+    if (type === 'ws') this.manager.bindSocket(context.switchToWs().getClient());
+    // RPC and GraphQL contexts (and gateways, once bound) pass through untouched.
+    if (type !== 'http') return next.handle();
     const http = context.switchToHttp();
     const req = http.getRequest();
     const res = http.getResponse();

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SessionData } from '../interfaces/session-data.interface.js';
 import type { PlatformRequest } from '../interfaces/session-options.interface.js';
 import { SessionManager } from '../session/session.manager.js';
+import { bindHandshake } from '../session/socket-session.js';
 
 /**
  * The session of a request, for code that is not a handler parameter: guards, services,
@@ -41,5 +42,21 @@ export class SessionService {
   /** Ends the session: record removed, cookie cleared. Works whether or not it was loaded. */
   destroy(req: PlatformRequest): Promise<void> {
     return this.manager.destroy(req);
+  }
+
+  /**
+   * Remembers a WebSocket client's handshake request, for `@Session()` in gateway handlers.
+   * Needed with `@nestjs/platform-ws` (call it in `handleConnection(client, request)`);
+   * socket.io clients carry their handshake already.
+   */
+  bindSocket(client: object, request: { headers: Record<string, string | string[] | undefined> }): void {
+    bindHandshake(client, request);
+    this.manager.bindSocket(client);
+  }
+
+  /** The session of a WebSocket client's handshake cookie: read afresh, read-only. */
+  loadForSocket<T extends SessionData = SessionData>(client: object): Promise<Readonly<T>> {
+    this.manager.bindSocket(client);
+    return this.manager.readForSocket(client) as Promise<Readonly<T>>;
   }
 }

@@ -17,6 +17,8 @@ export class SessionState {
   original: Uint8Array | undefined;
   created: number;
   accessed: number;
+  /** The loaded record a regenerate moved away from, as it was (to check it still exists). */
+  previous: { readonly id: string; readonly created: number; readonly accessed: number; readonly original: Uint8Array } | undefined;
   /** Records to delete at commit: destroyed, regenerated away, or found expired. */
   readonly removals: string[] = [];
   /** The request's cookie names a session this request removes; clear it unless replaced. */

@@ -30,6 +30,7 @@ import { SessionExpiry } from './session-expiry.js';
 import { generateSessionId } from './session-id.js';
 import { decodeRecord, encodeRecord } from './session-record.codec.js';
 import { SessionState } from './session-state.js';
+import { handshakeOf, readOnlyView } from './socket-session.js';
 
 const STATE = Symbol('sessionkit.state');
 const RESPONSE = Symbol('sessionkit.response');
@@ -42,8 +43,11 @@ interface CommitPlan {
   readonly removals: readonly string[];
   readonly write?: { readonly mode: 'create' | 'update'; readonly id: string; readonly record: Uint8Array; readonly ttl: number };
   readonly touch?: { readonly id: string; readonly ttl: number };
-  /** A record this session moves away from (regenerate); it must still exist, or the move is void. */
-  readonly movedFrom?: string;
+  /**
+   * The record a regenerate moves away from, re-sealed with its own unchanged content: it must
+   * still exist, or the move is void (a concurrent logout stays a logout).
+   */
+  readonly movedFrom?: { readonly id: string; readonly record: Uint8Array };
   /** ID (or, for a client-side store, encoded data) to sign into the cookie; `null` clears it. */
   readonly cookie?: { readonly value: string; readonly maxAge: number | undefined } | null;
   readonly events: readonly string[];
@@ -120,6 +124,30 @@ export class SessionManager {
     return (rawRequest(req) as unknown as Record<symbol, SessionManager | undefined>)[MANAGER];
   }
 
+  /** Lets `@Session()` in a gateway find the module (WebSocket clients have no request). */
+  bindSocket(client: object): void {
+    (client as Record<symbol, unknown>)[MANAGER] ??= this;
+  }
+
+  static ofSocket(client: object): SessionManager | undefined {
+    return (client as Record<symbol, SessionManager | undefined>)[MANAGER];
+  }
+
+  /**
+   * The session named by a WebSocket client's handshake cookie, read afresh for every message
+   * (so a session destroyed over HTTP is gone on the next message), and read-only: a gateway
+   * cannot send a cookie, so a change could never be saved.
+   */
+  async readForSocket(client: object): Promise<Readonly<SessionData>> {
+    const handshake = handshakeOf(client);
+    const state = new SessionState(Date.now());
+    if (!this.skipRequest?.(handshake)) {
+      const verified = this.verifyCookie(handshake, true);
+      if (verified) await this.loadRecord(state, verified.id, verified.secretIndex);
+    }
+    return readOnlyView(state.data);
+  }
+
   /** Whether the response head went out before the interceptor's commit. */
   headFlushed(req: AnyRequest): boolean {
     return this.stateOf(req)?.flushed === true;
@@ -158,6 +186,9 @@ export class SessionManager {
     await this.load(req);
     const state = this.stateFor(req);
     if (state.anonymous) return;
+    if (state.recordId !== undefined && state.original && !state.previous) {
+      state.previous = { id: state.recordId, created: state.created, accessed: state.accessed, original: state.original };
+    }
     this.forgetRecord(state);
     state.id = this.newId();
     state.created = state.accessed = Date.now();
@@ -327,7 +358,8 @@ export class SessionManager {
     if (state.recordId === undefined) {
       events.push(state.regenerated ? 'regenerated' : 'created');
       const id = (state.id ??= this.newId());
-      const movedFrom = state.regenerated && !state.destroyed ? state.removals[0] : undefined;
+      const previous = state.regenerated && !state.destroyed ? state.previous : undefined;
+      const movedFrom = previous && { id: previous.id, record: this.seal(previous.created, previous.accessed, previous.original) };
       return { removals, movedFrom, write: { mode: 'create', id, record, ttl: remaining }, cookie: this.cookieFor(id, record, remaining, maxAge), events, payload };
     }
     const id = state.recordId;
@@ -359,12 +391,6 @@ export class SessionManager {
     const update = typeof updatable.update === 'function' ? updatable.update.bind(this.store) : undefined;
     if (touch) await this.callStore('touch', () => this.store.touch!(touch.id, touch.ttl));
     if (write) {
-      // A regenerated session whose old record a concurrent request destroyed stays destroyed:
-      // its data must not come back under the new ID.
-      if (movedFrom !== undefined && update) {
-        const alive = await this.callStore('write', () => update(movedFrom, write.record, lifetime, write.ttl));
-        if (alive === null) return undefined;
-      }
       const written =
         write.mode === 'update' && update
           ? await this.callStore('write', () => update(write.id, write.record, lifetime, write.ttl))
@@ -372,12 +398,22 @@ export class SessionManager {
       // null: a concurrent request destroyed this session; it stays destroyed.
       value = written === null ? undefined : written || write.id;
     }
-    // Removals come last: a failed write leaves the old session in place (a 5xx changes nothing);
-    // a failed removal takes back the record just created, for the same reason.
+    // Everything after the write is undone on failure, so a 5xx changes nothing: the new record
+    // is taken back and the old one was never altered.
+    const created = write?.mode === 'create' ? value : undefined;
     try {
+      if (movedFrom && update) {
+        // A regenerate whose old record a concurrent request destroyed must not bring its data
+        // back under the new ID.
+        const alive = await this.callStore('write', () => update(movedFrom.id, movedFrom.record, lifetime, write?.ttl ?? 1));
+        if (alive === null) {
+          if (created !== undefined) await this.callStore('remove', () => this.store.remove(created));
+          return undefined;
+        }
+      }
       for (const id of plan.removals) await this.callStore('remove', () => this.store.remove(id));
     } catch (error) {
-      if (write?.mode === 'create' && value !== undefined) await this.store.remove(value).catch(() => undefined);
+      if (created !== undefined) await this.store.remove(created).catch(() => undefined);
       throw error;
     }
     return value;
@@ -445,6 +481,7 @@ export class SessionManager {
     if (plan.write) state.recordId = state.id = value;
     else if (plan.payload === undefined) state.recordId = state.id = undefined;
     state.original = plan.payload;
+    state.previous = undefined;
     state.removals.length = 0;
     state.clientCookieStale = state.regenerated = state.destroyed = state.reissue = false;
   }
@@ -509,7 +546,8 @@ export class SessionManager {
   }
 
   private logStoreFailure(operation: StoreOperation, error: unknown): void {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    // Store messages are third-party text: anything shaped like a session ID is masked.
+    const detail = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).replace(/[A-Za-z0-9_-]{20,}/g, '[redacted]');
     this.logger?.error(`Session store ${operation} failed: ${detail}`);
   }
 }

@@ -120,4 +120,20 @@ describe('bad input: a store whose write fails (SPEC §10.6)', () => {
     expect(res.status).toBeGreaterThanOrEqual(500);
     expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
   });
+
+  // BUG (working tree, src/session/session.manager.ts execute(): the `movedFrom` existence check
+  // `update(movedFrom, write.record, …)`): to check that the old record still exists, the NEW
+  // data is written over the OLD record before the new record is created. When creating the new
+  // record then fails, the response is a 5xx without a cookie, but the old id — the one the
+  // client (or an attacker who planted it: session fixation) still holds — now carries the
+  // post-login data ({ role: 'admin' }). SPEC §4: a 5xx persists no change; @RegenerateSession()
+  // exists precisely so the pre-login id never gets the logged-in data.
+  it('BUG: a regenerate whose create fails never puts the new data under the old id', async () => {
+    const cookie = sessionCookie(await http(app).get('/write-fail/seed').expect(200))!;
+    store.failing.add('write'); // creating the new record fails; updating existing ones works
+    const res = await http(app).get('/write-fail/login').set('Cookie', cookie);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(sidLines(res)).toEqual([]);
+    expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
+  });
 });
