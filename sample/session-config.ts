@@ -1,5 +1,9 @@
 import { Logger } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import { MemoryStore, type SessionModuleOptions, type SessionStore } from '../src/index.js';
+import { RedisStore } from '../src/redis/index.js';
+import { SampleMapStore } from './stores/sample-map.store.js';
+import type { SampleRedisConnection } from './stores/sample-stores.module.js';
 
 /**
  * A fixed secret so the sample runs with zero setup. Anyone who reads this file can forge
@@ -12,11 +16,14 @@ const logger = new Logger('SessionConfig');
 type Env = Record<string, string | undefined>;
 
 /**
- * The one place that picks the session store. In-memory for now: sessions live in this process
- * and are lost on restart. (REDIS_URL will switch this to `RedisStore` from
- * `@sessionkit/nest/redis`.)
+ * The one place that picks the session store:
+ * - REDIS_URL set: `RedisStore` on that server (sessions survive restarts, shared by instances);
+ * - SESSION_STORE_KIND=custom: `SampleMapStore`, a custom store class built by Nest DI;
+ * - otherwise the in-memory store (lost on restart).
  */
-export function sessionStoreFromEnv(_env: Env = process.env): SessionStore {
+export function sessionStoreFromEnv(env: Env = process.env, redis?: SampleRedisConnection): SessionStore | Type<SessionStore> {
+  if (redis?.client) return new RedisStore({ client: redis.client, prefix: 'sample:sess:' });
+  if (env.SESSION_STORE_KIND === 'custom') return SampleMapStore;
   return new MemoryStore();
 }
 
@@ -31,10 +38,10 @@ export function sessionSecretFromEnv(env: Env = process.env): string {
   return DEV_SECRET;
 }
 
-export function sessionOptionsFromEnv(env: Env = process.env): SessionModuleOptions {
+export function sessionOptionsFromEnv(env: Env = process.env, redis?: SampleRedisConnection): SessionModuleOptions {
   return {
     secret: sessionSecretFromEnv(env),
-    store: sessionStoreFromEnv(env),
+    store: sessionStoreFromEnv(env, redis),
     cookie: {
       // The sample serves plain http on localhost, and a `Secure` cookie is never sent back over
       // http by every browser/client, so it is off outside production. Behind HTTPS, keep it on.

@@ -1,0 +1,226 @@
+// One benchmark variant as its own process: `node apps/server.mjs <variant>`.
+// Started by run.mjs / memory.mjs / profile.mjs with an IPC channel: it answers on 127.0.0.1, a
+// port of its own choosing (listen(0)), and reports it with {type: 'ready', port}.
+//
+// Every variant is a Nest 12 app on Express 5 with the same four routes:
+//   GET  /noop   handler ignores the session (the load generator sends a valid session cookie)
+//   GET  /read   reads `n` from an existing session
+//   POST /write  increments `n` of an existing session
+//   POST /new    creates a new session (no cookie is sent): stores newSessionData()
+// Plain JavaScript (no build step for the bench): decorators are applied with Reflect.decorate,
+// which is what TypeScript's emitted __decorate helper does.
+import 'reflect-metadata';
+import { Controller, Get, Module, Post, Req } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AES_KEY, LIFETIME_MS, SECRET, newSessionData } from '../lib/session-data.mjs';
+
+const variant = process.argv[2];
+const redisPort = Number(process.env.BENCH_REDIS_PORT);
+
+/** Store operations per kind, counted by wrapping the store instance's own methods. */
+const storeCalls = {};
+function countCalls(store, methods) {
+  for (const method of methods) {
+    const original = store[method];
+    if (typeof original !== 'function') continue;
+    storeCalls[method] = 0;
+    store[method] = function counted(...args) {
+      storeCalls[method]++;
+      return original.apply(this, args);
+    };
+  }
+  return store;
+}
+
+function decorateMethod(cls, method, decorators, params = []) {
+  const proto = cls.prototype;
+  params.forEach((param, index) => param(proto, method, index));
+  const descriptor = Object.getOwnPropertyDescriptor(proto, method);
+  Object.defineProperty(proto, method, Reflect.decorate(decorators, proto, method, descriptor) ?? descriptor);
+}
+
+/** The four routes; `param` is the parameter decorator handing the handler its session (or none). */
+function makeController(param, handlers) {
+  class BenchController {}
+  Object.assign(BenchController.prototype, handlers);
+  const p = param ? [param] : [];
+  decorateMethod(BenchController, 'noop', [Get('noop')]);
+  decorateMethod(BenchController, 'read', [Get('read')], p);
+  decorateMethod(BenchController, 'write', [Post('write')], p);
+  decorateMethod(BenchController, 'new', [Post('new')], p);
+  return Reflect.decorate([Controller()], BenchController);
+}
+
+function makeModule(imports, controller) {
+  class AppModule {}
+  return Reflect.decorate([Module({ imports, controllers: [controller] })], AppModule);
+}
+
+const OK = { ok: true };
+
+// ---- variants --------------------------------------------------------------------------------
+
+async function bare() {
+  const controller = makeController(null, {
+    noop: () => OK,
+    read: () => ({ n: 0 }),
+    write: () => ({ n: 1 }),
+    new: () => ({ n: newSessionData().n }),
+  });
+  return { module: makeModule([], controller) };
+}
+
+/** express-session mounted with app.use(), handlers read req.session. */
+async function expressSession(storeKind) {
+  const { default: session } = await import('express-session');
+  let store;
+  let close = async () => {};
+  if (storeKind === 'memory') {
+    store = new session.MemoryStore();
+  } else {
+    const { RedisStore } = await import('connect-redis');
+    const { Redis } = await import('ioredis');
+    const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
+    await client.ping();
+    store = new RedisStore({ client, prefix: 'es:' });
+    close = async () => void (await client.quit());
+  }
+  countCalls(store, ['get', 'set', 'touch', 'destroy']);
+  const controller = makeController(Req(), {
+    noop: () => OK,
+    read: (req) => ({ n: req.session.n }),
+    write: (req) => ({ n: ++req.session.n }),
+    new: (req) => {
+      Object.assign(req.session, newSessionData());
+      return { n: req.session.n };
+    },
+  });
+  const middleware = session({
+    secret: SECRET,
+    name: 'sid',
+    store,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { secure: false, httpOnly: true, sameSite: 'lax', maxAge: LIFETIME_MS },
+  });
+  return { module: makeModule([], controller), middleware, close, store };
+}
+
+/** @sessionkit/nest from the repo's build output (../dist), handlers take @Session(). */
+async function ours(storeKind) {
+  const lib = await import('../../dist/index.js');
+  const { SessionModule, Session, MemoryStore, CookieStore, AesGcmEncryptor } = lib;
+  const options = { secret: SECRET, cookie: { secure: false } };
+  let close = async () => {};
+  if (storeKind === 'memory') {
+    options.store = new MemoryStore();
+  } else if (storeKind === 'cookie') {
+    options.store = new CookieStore();
+    options.encryptor = new AesGcmEncryptor(AES_KEY);
+  } else {
+    const { RedisStore } = await import('../../dist/redis/index.js');
+    const { Redis } = await import('ioredis');
+    const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
+    await client.ping();
+    options.store = new RedisStore({ client, prefix: 'sk:' });
+    close = async () => void (await client.quit());
+  }
+  countCalls(options.store, ['read', 'write', 'update', 'remove', 'touch']);
+  const controller = makeController(Session(), {
+    noop: () => OK,
+    read: (s) => ({ n: s.n }),
+    write: (s) => ({ n: ++s.n }),
+    new: (s) => {
+      Object.assign(s, newSessionData());
+      return { n: s.n };
+    },
+  });
+  return { module: makeModule([SessionModule.forRoot(options)], controller), close, store: options.store };
+}
+
+export const VARIANTS = {
+  bare: () => bare(),
+  'es-memory': () => expressSession('memory'),
+  'es-redis': () => expressSession('redis'),
+  'ours-memory': () => ours('memory'),
+  'ours-cookie': () => ours('cookie'),
+  'ours-redis': () => ours('redis'),
+};
+
+// ---- process ---------------------------------------------------------------------------------
+
+async function main() {
+  const make = VARIANTS[variant];
+  if (!make) throw new Error(`unknown variant "${variant}"; one of ${Object.keys(VARIANTS).join(', ')}`);
+  const built = await make();
+  // Warnings and errors only: the module logs each new session at `log` level, which the app's
+  // logger filters out, as a production app typically does.
+  const app = await NestFactory.create(built.module, { logger: ['error', 'warn'] });
+  if (built.middleware) app.use(built.middleware);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address();
+
+  let profiler;
+  process.on('message', async (message) => {
+    try {
+      switch (message.type) {
+        case 'stats':
+          process.send({
+            type: 'stats',
+            id: message.id,
+            storeCalls: { ...storeCalls },
+            storeSize: typeof built.store?.size === 'number' ? built.store.size : undefined,
+          });
+          break;
+        case 'gc': {
+          // memory.mjs: run with --expose-gc; several passes so weak and finalizable objects go too.
+          for (let i = 0; i < 6; i++) {
+            globalThis.gc();
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          const usage = process.memoryUsage();
+          let entries = typeof built.store?.size === 'number' ? built.store.size : undefined;
+          if (entries === undefined && built.store?.sessions) entries = Object.keys(built.store.sessions).length;
+          process.send({ type: 'gc', id: message.id, usage, storeSize: entries });
+          break;
+        }
+        case 'profile-start': {
+          // The same V8 sampling profiler as `node --cpu-prof`, started after warm-up so the
+          // profile holds the steady state only (no bootstrap, no JIT warm-up).
+          const inspector = await import('node:inspector');
+          profiler = new inspector.Session();
+          profiler.connect();
+          const post = (method, params) =>
+            new Promise((resolve, reject) => profiler.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+          profiler.postAsync = post;
+          await post('Profiler.enable');
+          await post('Profiler.setSamplingInterval', { interval: message.interval ?? 200 });
+          await post('Profiler.start');
+          process.send({ type: 'profile-start', id: message.id });
+          break;
+        }
+        case 'profile-stop': {
+          const { profile } = await profiler.postAsync('Profiler.stop');
+          const { writeFileSync } = await import('node:fs');
+          writeFileSync(message.file, JSON.stringify(profile));
+          profiler.disconnect();
+          process.send({ type: 'profile-stop', id: message.id });
+          break;
+        }
+        case 'exit':
+          await app.close();
+          await built.close?.();
+          process.exit(0);
+      }
+    } catch (error) {
+      process.send({ type: 'error', id: message.id, message: String(error?.stack ?? error) });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send({ type: 'ready', port, pid: process.pid });
+}
+
+main().catch((error) => {
+  console.error(`[${variant}]`, error);
+  process.exit(1);
+});
