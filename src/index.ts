@@ -6,6 +6,12 @@ export { Session } from './decorators/session.decorator.js';
 export { UseSessionAutoload } from './decorators/use-session-autoload.decorator.js';
 export { RegenerateSession } from './decorators/regenerate-session.decorator.js';
 export { InjectSessionStore } from './decorators/inject-session-store.decorator.js';
+export { SessionLock, type SessionLockOptions } from './locks/session-lock.decorator.js';
+export { OnSessionEvent } from './events/on-session-event.decorator.js';
+export { SessionEvents } from './events/session-events.service.js';
+export type { SessionEvent, SessionEventType, SessionEventListener } from './events/session-event.interface.js';
+export type { UserSessionInfo } from './session/session.manager.js';
+export type { FlashMessages } from './session/session-state.js';
 
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.store.js';
 export { CookieStore, type CookieStoreOptions } from './stores/cookie.store.js';
@@ -41,6 +47,11 @@ export type {
   UpdatableSessionStore,
   SyncEncodingSessionStore,
   ClientSideSessionStore,
+  MergeableSessionStore,
+  SessionFieldPatch,
+  LockingSessionStore,
+  UserIndexedSessionStore,
+  UserSessionEntry,
 } from './interfaces/session-store.interface.js';
 export type { Serializer } from './interfaces/serializer.interface.js';
 export type { Encryptor } from './interfaces/encryptor.interface.js';

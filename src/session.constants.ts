@@ -13,3 +13,5 @@ export const DEFAULT_COOKIE_NAME = 'sid';
 export const MIN_SECRET_LENGTH = 32;
 /** Browsers drop cookies whose name and value exceed this many bytes. */
 export const MAX_COOKIE_SIZE = 4096;
+export const SESSION_LOCK_METADATA = '@sessionkit/nest:lock';
+export const SESSION_EVENT_METADATA = '@sessionkit/nest:event';

@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { SESSION_OPTIONS, SESSION_STORE } from './session.constants.js';
 import {
   ConfigurableSessionModule,
@@ -16,6 +16,8 @@ import { SessionInterceptor } from './interceptors/session.interceptor.js';
 import { resolveSessionOptions } from './options/session-options.validator.js';
 import { SessionService } from './services/session.service.js';
 import { SessionManager } from './session/session.manager.js';
+import { SessionEvents } from './events/session-events.service.js';
+import { SessionEventsExplorer } from './events/session-events.explorer.js';
 
 /**
  * A store given as a class is built by Nest DI in this module's context, so it can inject the
@@ -43,6 +45,8 @@ const providers: Provider[] = [
     useFactory: resolveStore,
     inject: [SESSION_OPTIONS, ModuleRef],
   },
+  SessionEvents,
+  SessionEventsExplorer,
   SessionManager,
   SessionService,
   { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
@@ -54,8 +58,9 @@ const providers: Provider[] = [
  */
 @Global()
 @Module({
+  imports: [DiscoveryModule],
   providers,
-  exports: [SessionService, SESSION_OPTIONS, SESSION_STORE],
+  exports: [SessionService, SessionEvents, SESSION_OPTIONS, SESSION_STORE],
 })
 export class SessionModule extends ConfigurableSessionModule {
   /**

@@ -12,21 +12,34 @@
 import 'reflect-metadata';
 import { Controller, Get, Module, Post, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { pathToFileURL } from 'node:url';
 import { AES_KEY, LIFETIME_MS, SECRET, newSessionData } from '../lib/session-data.mjs';
 
 const variant = process.argv[2];
+// The library under test: the repo's build output, or (BENCH_LIB=/abs/dir/) another build of it,
+// e.g. a patched copy for an A/B comparison (see ab.mjs).
+const LIB = process.env.BENCH_LIB ? pathToFileURL(process.env.BENCH_LIB.replace(/\/?$/, '/')) : new URL('../../dist/', import.meta.url);
 const redisPort = Number(process.env.BENCH_REDIS_PORT);
 
-/** Store operations per kind, counted by wrapping the store instance's own methods. */
+/**
+ * Store operations per kind, counted by wrapping the store instance's own methods. Only calls
+ * from outside the store count (MemoryStore.update calls this.write itself: one operation).
+ */
 const storeCalls = {};
+let insideStore = 0;
 function countCalls(store, methods) {
   for (const method of methods) {
     const original = store[method];
     if (typeof original !== 'function') continue;
     storeCalls[method] = 0;
     store[method] = function counted(...args) {
-      storeCalls[method]++;
-      return original.apply(this, args);
+      if (insideStore === 0) storeCalls[method]++;
+      insideStore++;
+      try {
+        return original.apply(this, args);
+      } finally {
+        insideStore--;
+      }
     };
   }
   return store;
@@ -108,7 +121,7 @@ async function expressSession(storeKind) {
 
 /** @sessionkit/nest from the repo's build output (../dist), handlers take @Session(). */
 async function ours(storeKind) {
-  const lib = await import('../../dist/index.js');
+  const lib = await import(new URL('index.js', LIB).href);
   const { SessionModule, Session, MemoryStore, CookieStore, AesGcmEncryptor } = lib;
   const options = { secret: SECRET, cookie: { secure: false } };
   let close = async () => {};
@@ -118,7 +131,7 @@ async function ours(storeKind) {
     options.store = new CookieStore();
     options.encryptor = new AesGcmEncryptor(AES_KEY);
   } else {
-    const { RedisStore } = await import('../../dist/redis/index.js');
+    const { RedisStore } = await import(new URL('redis/index.js', LIB).href);
     const { Redis } = await import('ioredis');
     const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
     await client.ping();
@@ -159,6 +172,10 @@ async function main() {
   if (built.middleware) app.use(built.middleware);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address();
+  // Requests answered, counted by the server (autocannon does not count the ones in flight when
+  // a run stops, which still reach the store): the denominator of store calls per request.
+  let served = 0;
+  app.getHttpServer().on('request', () => void served++);
 
   let profiler;
   process.on('message', async (message) => {
@@ -169,6 +186,7 @@ async function main() {
             type: 'stats',
             id: message.id,
             storeCalls: { ...storeCalls },
+            served,
             storeSize: typeof built.store?.size === 'number' ? built.store.size : undefined,
           });
           break;

@@ -22,7 +22,7 @@ export class SessionNotLoadedError extends Error {
 
 /** The store failed to read, write or remove a session. Answers 503. */
 export class SessionStoreUnavailableError extends ServiceUnavailableException {
-  constructor(operation: 'read' | 'write' | 'remove' | 'touch', cause?: unknown) {
+  constructor(operation: string, cause?: unknown) {
     super(`Session store unavailable: the ${operation} failed. Please retry shortly.`, { cause });
     this.name = 'SessionStoreUnavailableError';
   }

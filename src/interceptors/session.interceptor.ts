@@ -7,7 +7,8 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { catchError, concat, defer, finalize, from, ignoreElements, mergeMap, tap, throwError, type Observable } from 'rxjs';
-import { SESSION_AUTOLOAD_METADATA, SESSION_REGENERATE_METADATA } from '../session.constants.js';
+import { SESSION_AUTOLOAD_METADATA, SESSION_LOCK_METADATA, SESSION_REGENERATE_METADATA } from '../session.constants.js';
+import type { ResolvedSessionLockOptions } from '../locks/session-lock.decorator.js';
 import { responseStatus } from '../platform/http-platform.js';
 import { SessionManager } from '../session/session.manager.js';
 
@@ -15,6 +16,8 @@ interface RouteSessionConfig {
   /** From `@UseSessionAutoload()`; `undefined` defers to the `autoload` option. */
   readonly autoload: boolean | undefined;
   readonly regenerate: boolean;
+  /** From `@SessionLock()`. */
+  readonly lock: ResolvedSessionLockOptions | undefined;
 }
 
 function statusOf(error: unknown): number {
@@ -70,6 +73,13 @@ export class SessionInterceptor implements NestInterceptor {
     // concat: the response waits for the commit, which runs even when the handler emits nothing.
     const lifecycle = concat(handled, commit);
 
+    const lock = route.lock;
+    if (lock) {
+      // The lock is taken before the session is read, and released once the commit is done.
+      return from(this.manager.lock(req, lock)).pipe(
+        mergeMap((release) => from(this.manager.load(req)).pipe(mergeMap(() => lifecycle), finalize(() => void release()))),
+      );
+    }
     const autoload = route.autoload ?? this.manager.shouldAutoload(req);
     return autoload ? from(this.manager.load(req)).pipe(mergeMap(() => lifecycle)) : lifecycle;
   }
@@ -84,6 +94,7 @@ export class SessionInterceptor implements NestInterceptor {
       config = {
         autoload: this.reflector.getAllAndOverride<boolean | undefined>(SESSION_AUTOLOAD_METADATA, [handler, controller]),
         regenerate: this.reflector.get<boolean | undefined>(SESSION_REGENERATE_METADATA, handler) === true,
+        lock: this.reflector.get<ResolvedSessionLockOptions | undefined>(SESSION_LOCK_METADATA, handler),
       };
       byController.set(controller, config);
     }

@@ -49,3 +49,59 @@ export interface ClientSideSessionStore extends SessionStore {
   /** Largest cookie (name, `=` and value) the store accepts, in bytes. */
   readonly maxSize: number;
 }
+
+/** The fields a patch sets (each value opaque bytes) and the fields it removes. */
+export interface SessionFieldPatch {
+  readonly set: ReadonlyMap<string, Uint8Array>;
+  readonly unset: readonly string[];
+}
+
+/**
+ * Optional capability: the record is a map of fields (one per top-level session key, plus
+ * metadata), and a commit writes only the fields that changed. Concurrent requests of one
+ * session that change different keys then lose none of them. The module uses it instead of
+ * read/write when a store has it.
+ */
+export interface MergeableSessionStore extends SessionStore {
+  /** Every field of the record, or `null` when the ID is unknown. */
+  readFields(id: string, lifetime: number): Promise<Map<string, Uint8Array> | null>;
+  /**
+   * Applies the patch atomically and sets the TTL. `create` replaces whatever was there;
+   * `update` writes only when the record still exists and returns `false` when it is gone.
+   */
+  patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean>;
+}
+
+/**
+ * Optional capability: a per-session lock for `@SessionLock()`, held by a random token and
+ * released only by its owner; it expires by itself after `ttl` ms (a crashed holder).
+ */
+export interface LockingSessionStore extends SessionStore {
+  acquireLock(id: string, token: string, ttl: number): Promise<boolean>;
+  releaseLock(id: string, token: string): Promise<void>;
+}
+
+/** One of a user's sessions, as the per-user index keeps it. */
+export interface UserSessionEntry {
+  /** A handle for the session (not its ID: listing sessions never exposes a bearer token). */
+  readonly handle: string;
+  /** The session ID, for the module only. */
+  readonly sessionId: string;
+  readonly created: number;
+  readonly lastSeen: number;
+  readonly expiresAt: number;
+  readonly userAgent?: string;
+}
+
+/**
+ * Optional capability: an index of the sessions bound to each user, for listing them and
+ * revoking them ("log out everywhere").
+ */
+export interface UserIndexedSessionStore extends SessionStore {
+  indexUserSession(userId: string, entry: UserSessionEntry): Promise<void>;
+  /** Live entries of the user (entries past `expiresAt` are left out and may be pruned). */
+  listUserSessions(userId: string): Promise<UserSessionEntry[]>;
+  unindexUserSession(userId: string, handle: string): Promise<void>;
+  /** The user and session of a handle, or `null`. */
+  resolveUserSession(handle: string): Promise<{ userId: string; sessionId: string } | null>;
+}

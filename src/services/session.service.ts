@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { SessionData } from '../interfaces/session-data.interface.js';
 import type { PlatformRequest } from '../interfaces/session-options.interface.js';
-import { SessionManager } from '../session/session.manager.js';
+import { SessionManager, type UserSessionInfo } from '../session/session.manager.js';
+import type { FlashMessages } from '../session/session-state.js';
 import { bindHandshake } from '../session/socket-session.js';
 
 /**
@@ -58,5 +59,42 @@ export class SessionService {
   loadForSocket<T extends SessionData = SessionData>(client: object): Promise<Readonly<T>> {
     this.manager.bindSocket(client);
     return this.manager.readForSocket(client) as Promise<Readonly<T>>;
+  }
+
+  /** Adds a flash message for the next request only (then it is gone). Needs the session loaded. */
+  flash(req: PlatformRequest, type: string, message: unknown): void {
+    this.manager.flash(req, type, message);
+  }
+
+  /** The messages the previous request flashed: one type's, or all by type. */
+  flashes(req: PlatformRequest): FlashMessages;
+  flashes(req: PlatformRequest, type: string): unknown[];
+  flashes(req: PlatformRequest, type?: string): FlashMessages | unknown[] {
+    return type === undefined ? this.manager.flashes(req) : this.manager.flashes(req, type);
+  }
+
+  /** Keeps the incoming flash messages (one type's, or all) for one more request. */
+  keepFlash(req: PlatformRequest, type?: string): void {
+    this.manager.keepFlash(req, type);
+  }
+
+  /** Binds the session to a user, for `listForUser` and `revokeAllForUser`. Loads the session. */
+  bindUser(req: PlatformRequest, userId: string): Promise<void> {
+    return this.manager.bindUser(req, userId);
+  }
+
+  /** The user's live sessions (newest activity first); `current` marks the one of `req`. */
+  listForUser(userId: string, req?: PlatformRequest): Promise<UserSessionInfo[]> {
+    return this.manager.listForUser(userId, req);
+  }
+
+  /** Ends the session behind a handle from `listForUser`. Its cookie is anonymous from then on. */
+  revoke(handle: string): Promise<boolean> {
+    return this.manager.revoke(handle);
+  }
+
+  /** Ends all of a user's sessions, or all but the requester's ("log out everywhere else"). */
+  revokeAllForUser(userId: string, options: { exceptCurrent?: PlatformRequest } = {}): Promise<number> {
+    return this.manager.revokeAllForUser(userId, options);
   }
 }

@@ -1,5 +1,10 @@
 import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
-import type { SessionMetadata } from './session-record.codec.js';
+
+/** When a session was created and last written (or touched, on stores without touch). */
+export interface SessionTimes {
+  readonly created: number;
+  readonly accessed: number;
+}
 
 type ExpiryOptions = Pick<ResolvedSessionOptions, 'lifetime' | 'rolling' | 'maxLifetime' | 'fallbackTtl'>;
 
@@ -23,7 +28,7 @@ export class SessionExpiry {
   }
 
   /** Whether a loaded record is past its deadline. */
-  isExpired(meta: SessionMetadata, now: number): boolean {
+  isExpired(meta: SessionTimes, now: number): boolean {
     const { lifetime, rolling } = this.options;
     let deadline: number;
     if (lifetime > 0 && !rolling) deadline = meta.created + this.lifetimeMs;

@@ -1,5 +1,14 @@
 import type { SessionData } from '../interfaces/session-data.interface.js';
 import type { AnyResponse } from '../platform/http-platform.js';
+import type { Snapshot } from './session-codec.js';
+
+export type FlashMessages = Record<string, unknown[]>;
+
+/** A record this request removes, and the user it was bound to (to update the user index). */
+export interface Removal {
+  readonly id: string;
+  readonly userId: string | undefined;
+}
 
 /**
  * Everything the module knows about one request's session. Created on first use (load,
@@ -13,14 +22,21 @@ export class SessionState {
   id: string | undefined;
   /** ID of the store record this session was loaded from and will update. */
   recordId: string | undefined;
-  /** Serialized data as loaded, to detect any change (nested ones included) by comparison. */
-  original: Uint8Array | undefined;
+  /** What the record held when loaded (or last saved), to detect changes by comparison. */
+  snapshot: Snapshot | undefined;
   created: number;
   accessed: number;
+  /** The user the session is bound to (`bindUser`). */
+  userId: string | undefined;
+  userAgent: string | undefined;
+  /** Flash messages set by the previous request: readable now, gone after this one. */
+  flashIn: FlashMessages = {};
+  /** Flash messages for the next request. */
+  flashOut: FlashMessages = {};
   /** The loaded record a regenerate moved away from, as it was (to check it still exists). */
-  previous: { readonly id: string; readonly created: number; readonly accessed: number; readonly original: Uint8Array } | undefined;
+  previous: { readonly id: string; readonly created: number; readonly accessed: number; readonly snapshot: Snapshot; readonly userId: string | undefined } | undefined;
   /** Records to delete at commit: destroyed, regenerated away, or found expired. */
-  readonly removals: string[] = [];
+  readonly removals: Removal[] = [];
   /** The request's cookie names a session this request removes; clear it unless replaced. */
   clientCookieStale = false;
   /** The cookie was verified by an older secret: re-issue it under the first one. */
@@ -43,9 +59,5 @@ export class SessionState {
   constructor(now: number) {
     this.created = now;
     this.accessed = now;
-  }
-
-  get isNew(): boolean {
-    return this.recordId === undefined;
   }
 }

@@ -1,4 +1,12 @@
-import type { UpdatableSessionStore } from '../interfaces/session-store.interface.js';
+import { LocalLockTable } from '../locks/local-lock.table.js';
+import type {
+  LockingSessionStore,
+  MergeableSessionStore,
+  SessionFieldPatch,
+  UpdatableSessionStore,
+  UserIndexedSessionStore,
+  UserSessionEntry,
+} from '../interfaces/session-store.interface.js';
 
 export interface MemoryStoreOptions {
   /** Most sessions kept at once; the oldest entry is evicted first. Default 100000. */
@@ -8,18 +16,26 @@ export interface MemoryStoreOptions {
 }
 
 interface Entry {
-  data: Uint8Array;
+  /** Bytes written with `write`, or the fields the module patches. */
+  data: Uint8Array | Map<string, Uint8Array>;
   expiresAt: number;
 }
 
 /**
  * The embedded default store: one process, lost on restart. Bounded, so a flood of new
- * sessions cannot exhaust memory; entries expire on their own.
+ * sessions cannot exhaust memory; entries expire on their own. It has every optional
+ * capability: per-key patches (concurrent changes to different keys merge), update-only-if-
+ * present, touch, locks for `@SessionLock()`, and a per-user index.
  */
-export class MemoryStore implements UpdatableSessionStore {
+export class MemoryStore
+  implements UpdatableSessionStore, MergeableSessionStore, LockingSessionStore, UserIndexedSessionStore
+{
   readonly maxEntries: number;
   // A Map iterates in insertion order, which makes "oldest first" eviction O(1).
   private readonly entries = new Map<string, Entry>();
+  private readonly users = new Map<string, Map<string, UserSessionEntry>>();
+  private readonly handles = new Map<string, string>();
+  private readonly locks = new LocalLockTable();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -42,21 +58,34 @@ export class MemoryStore implements UpdatableSessionStore {
   }
 
   async read(id: string): Promise<Uint8Array | null> {
-    const entry = this.live(id);
-    return entry ? entry.data : null;
+    const data = this.live(id)?.data;
+    return data instanceof Uint8Array ? data : null;
   }
 
   async write(id: string, data: Uint8Array, _lifetime: number, ttl: number): Promise<string> {
-    // Re-inserting moves the entry to the young end, so eviction takes the least recently written.
-    this.entries.delete(id);
-    this.entries.set(id, { data, expiresAt: Date.now() + ttl * 1000 });
-    if (this.entries.size > this.maxEntries) this.evictOldest();
+    this.put(id, data, ttl);
     return id;
   }
 
   async update(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string | null> {
     if (!this.live(id)) return null;
     return this.write(id, data, lifetime, ttl);
+  }
+
+  async readFields(id: string): Promise<Map<string, Uint8Array> | null> {
+    const data = this.live(id)?.data;
+    return data instanceof Map ? new Map(data) : null;
+  }
+
+  async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
+    const current = this.live(id)?.data;
+    if (mode === 'update' && !(current instanceof Map)) return false;
+    // Synchronous from here: no other request's patch can interleave, so each key merges.
+    const fields = mode === 'update' ? new Map(current as Map<string, Uint8Array>) : new Map<string, Uint8Array>();
+    for (const [field, value] of patch.set) fields.set(field, value);
+    for (const field of patch.unset) fields.delete(field);
+    this.put(id, fields, ttl);
+    return true;
   }
 
   async remove(id: string): Promise<void> {
@@ -68,10 +97,62 @@ export class MemoryStore implements UpdatableSessionStore {
     if (entry) entry.expiresAt = Date.now() + ttl * 1000;
   }
 
+  async acquireLock(id: string, token: string, ttl: number): Promise<boolean> {
+    return this.locks.acquire(id, token, ttl);
+  }
+
+  async releaseLock(id: string, token: string): Promise<void> {
+    this.locks.release(id, token);
+  }
+
+  async indexUserSession(userId: string, entry: UserSessionEntry): Promise<void> {
+    let sessions = this.users.get(userId);
+    if (!sessions) this.users.set(userId, (sessions = new Map()));
+    sessions.set(entry.handle, entry);
+    this.handles.set(entry.handle, userId);
+  }
+
+  async listUserSessions(userId: string): Promise<UserSessionEntry[]> {
+    const sessions = this.users.get(userId);
+    if (!sessions) return [];
+    const now = Date.now();
+    for (const [handle, entry] of sessions) {
+      // Expired, evicted or removed sessions leave the index here.
+      if (entry.expiresAt <= now || !this.live(entry.sessionId)) this.dropIndex(userId, handle);
+    }
+    return [...sessions.values()];
+  }
+
+  async unindexUserSession(userId: string, handle: string): Promise<void> {
+    this.dropIndex(userId, handle);
+  }
+
+  async resolveUserSession(handle: string): Promise<{ userId: string; sessionId: string } | null> {
+    const userId = this.handles.get(handle);
+    const entry = userId === undefined ? undefined : this.users.get(userId)?.get(handle);
+    return userId !== undefined && entry ? { userId, sessionId: entry.sessionId } : null;
+  }
+
   /** Removes every entry and stops the sweep timer. */
   close(): void {
     clearInterval(this.sweeper);
     this.entries.clear();
+    this.users.clear();
+    this.handles.clear();
+  }
+
+  private put(id: string, data: Entry['data'], ttl: number): void {
+    // Re-inserting moves the entry to the young end, so eviction takes the least recently written.
+    this.entries.delete(id);
+    this.entries.set(id, { data, expiresAt: Date.now() + ttl * 1000 });
+    if (this.entries.size > this.maxEntries) this.evictOldest();
+  }
+
+  private dropIndex(userId: string, handle: string): void {
+    const sessions = this.users.get(userId);
+    sessions?.delete(handle);
+    if (sessions?.size === 0) this.users.delete(userId);
+    this.handles.delete(handle);
   }
 
   private live(id: string): Entry | undefined {
@@ -92,6 +173,9 @@ export class MemoryStore implements UpdatableSessionStore {
     const now = Date.now();
     for (const [id, entry] of this.entries) {
       if (entry.expiresAt <= now) this.entries.delete(id);
+    }
+    for (const [userId, sessions] of this.users) {
+      for (const [handle, entry] of sessions) if (entry.expiresAt <= now) this.dropIndex(userId, handle);
     }
   }
 }

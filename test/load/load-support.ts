@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { MemoryStore } from '../../src/index.js';
 
 export const HOST = '127.0.0.1';
 
@@ -72,6 +73,11 @@ export class LoadClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** Whether a MemoryStore holds a session, whichever way the module stored it (record or fields). */
+export async function holds(store: MemoryStore, id: string): Promise<boolean> {
+  return (await store.read(id)) !== null || (await store.readFields(id)) !== null;
 }
 
 /** Makes a server listen on an ephemeral loopback port; returns the port. */
@@ -149,8 +155,9 @@ export function gc(): void {
   gcFn();
 }
 
-/** heapUsed after a full GC. */
+/** Memory after a full GC: the JS heap plus ArrayBuffer backing stores (where Buffers live). */
 export function settledHeap(): number {
   gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }

@@ -1,16 +1,48 @@
 import { Logger, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 
 export const SECRET = 'test-secret-that-is-at-least-32-chars-long!';
 export const OLD_SECRET = 'an-older-secret-also-at-least-32-characters';
 
-/** Builds and starts a Nest app from a fixture root module. */
-export async function startApp(root: Type<unknown>): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [root] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+/** The HTTP platforms the e2e suites run against (`describe.each(PLATFORMS)`). */
+export const PLATFORMS = ['express', 'fastify'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** Creates (does not start) the app of a compiled testing module on the given platform. */
+export function createPlatformApp(moduleRef: TestingModule, platform: Platform = 'express'): INestApplication {
+  return platform === 'fastify'
+    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+    : moduleRef.createNestApplication({ logger: false });
+}
+
+/**
+ * `app.init()`, plus, on Fastify, waiting for the instance to be ready (supertest against a
+ * Fastify app needs it).
+ */
+export async function initApp<T extends INestApplication>(app: T): Promise<T> {
   await app.init();
+  const adapter = app.getHttpAdapter();
+  if (adapter.getType() === 'fastify') await (adapter.getInstance() as { ready(): Promise<unknown> }).ready();
   return app;
+}
+
+/** Builds and starts a Nest app from a fixture root module, on Express unless told otherwise. */
+export async function startApp(root: Type<unknown>, platform: Platform = 'express'): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [root] }).compile();
+  return initApp(createPlatformApp(moduleRef, platform));
+}
+
+/**
+ * Makes a started app listen on an ephemeral port of 127.0.0.1 (through `app.listen`, so that
+ * `app.close()` also closes the server on both platforms); returns the port. Idempotent.
+ */
+export async function listen(app: INestApplication): Promise<number> {
+  const server = app.getHttpServer();
+  if (!server.listening) await app.listen(0, '127.0.0.1');
+  return (server.address() as AddressInfo).port;
 }
 
 export function http(app: INestApplication) {

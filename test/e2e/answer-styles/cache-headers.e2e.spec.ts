@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BadRequestException, Controller, Get, Header, Module, Req, Res, type INestApplication } from '@nestjs/common';
-import type { Response } from 'express';
 import { MemoryStore, Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { SECRET, http, sessionCookie, startApp } from '../../support/session-app.js';
+import { platformResponse } from '../../support/platform-response.js';
+import { PLATFORMS, SECRET, http, sessionCookie, startApp } from '../../support/session-app.js';
 import { sidLines } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
 
 /** A Cache-Control that keeps shared caches (proxies, CDNs) from storing the response. */
 const SHARED_CACHE_SAFE = /(^|,)\s*(private|no-store)\s*(,|$)/i;
@@ -23,8 +21,8 @@ class CacheController {
     session.user = 'ada';
     return { ok: true };
   }
-  @Get('own-cache-control-res') ownCacheControlRes(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
-    res.setHeader('Cache-Control', 'no-cache');
+  @Get('own-cache-control-res') ownCacheControlRes(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
+    platformResponse(res).setHeader('Cache-Control', 'no-cache');
     session.user = 'ada';
     return { ok: true };
   }
@@ -40,14 +38,13 @@ class CacheController {
     await this.sessions.destroy(req);
     return { ok: true };
   }
-  @Get('direct') direct(@Session() session: SessionData, @Res() res: Response) {
+  @Get('direct') direct(@Session() session: SessionData, @Res() res: unknown) {
     session.user = 'ada';
-    res.json({ ok: true });
+    platformResponse(res).json({ ok: true });
   }
-  @Get('direct-own-cache-control') directOwn(@Session() session: SessionData, @Res() res: Response) {
+  @Get('direct-own-cache-control') directOwn(@Session() session: SessionData, @Res() res: unknown) {
     session.user = 'ada';
-    res.setHeader('Cache-Control', 'max-age=0, must-revalidate');
-    res.json({ ok: true });
+    platformResponse(res).setHeader('Cache-Control', 'max-age=0, must-revalidate').json({ ok: true });
   }
   @Get('rejected') rejected(@Session() session: SessionData) {
     session.attempts = 1;
@@ -55,16 +52,21 @@ class CacheController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [CacheController],
-})
-class CacheAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [CacheController],
+  })
+  class CacheAppModule {}
+  return { store, CacheAppModule };
+}
 
-describe('answer styles: Vary and Cache-Control on responses that carry the session cookie', () => {
+describe.each(PLATFORMS)('answer styles: Vary and Cache-Control on responses that carry the session cookie (%s)', (platform) => {
+  const { store, CacheAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(CacheAppModule);
+    app = await startApp(CacheAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

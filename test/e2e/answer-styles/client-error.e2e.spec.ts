@@ -13,10 +13,8 @@ import {
   type INestApplication,
 } from '@nestjs/common';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 import { stored } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
 
 /** Handlers that change the session and then answer with a 4xx exception. */
 @Controller('client-error')
@@ -54,16 +52,21 @@ class ClientErrorController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [ClientErrorController],
-})
-class ClientErrorAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [ClientErrorController],
+  })
+  class ClientErrorAppModule {}
+  return { store, ClientErrorAppModule };
+}
 
-describe('answer styles: a thrown HttpException with a 4xx status', () => {
+describe.each(PLATFORMS)('answer styles: a thrown HttpException with a 4xx status (%s)', (platform) => {
+  const { store, ClientErrorAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(ClientErrorAppModule);
+    app = await startApp(ClientErrorAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

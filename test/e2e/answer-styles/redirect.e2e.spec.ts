@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Redirect, UnauthorizedException, type INestApplication } from '@nestjs/common';
 import { MemoryStore, RegenerateSession, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 import { stored } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
 
 @Controller('redirect')
 class RedirectController {
@@ -34,16 +32,21 @@ class RedirectController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [RedirectController],
-})
-class RedirectAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [RedirectController],
+  })
+  class RedirectAppModule {}
+  return { store, RedirectAppModule };
+}
 
-describe('answer styles: @Redirect()', () => {
+describe.each(PLATFORMS)('answer styles: @Redirect() (%s)', (platform) => {
+  const { store, RedirectAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(RedirectAppModule);
+    app = await startApp(RedirectAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

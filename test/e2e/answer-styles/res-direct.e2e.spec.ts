@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Res, type INestApplication } from '@nestjs/common';
-import type { Response } from 'express';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { platformResponse } from '../../support/platform-response.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { stored } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
 
 /**
  * `@Res()` without passthrough: the handler writes the response itself, so the head is sent
  * before the interceptor's after-phase. The module must set the cookie when headers flush.
+ * `res` is Express's `Response` or Fastify's `FastifyReply`; see platformResponse().
  */
 @Controller('direct')
 class DirectResponseController {
@@ -17,61 +16,73 @@ class DirectResponseController {
     session.user = 'ada';
     return { ok: true };
   }
-  @Get('json') json(@Session() session: SessionData, @Res() res: Response) {
+  @Get('json') json(@Session() session: SessionData, @Res() res: unknown) {
     session.style = 'json';
-    res.json({ ok: true });
+    platformResponse(res).json({ ok: true });
   }
-  @Get('async-json') async asyncJson(@Session() session: SessionData, @Res() res: Response) {
+  @Get('async-json') async asyncJson(@Session() session: SessionData, @Res() res: unknown) {
     await new Promise((resolve) => setTimeout(resolve, 5));
     session.style = 'async-json';
-    res.status(201).json({ created: true });
+    platformResponse(res).status(201).json({ created: true });
   }
-  @Get('send') send(@Session() session: SessionData, @Res() res: Response) {
+  @Get('send') send(@Session() session: SessionData, @Res() res: unknown) {
     session.style = 'send';
-    res.type('text/plain').send('sent');
+    platformResponse(res).type('text/plain').send('sent');
   }
-  @Get('write-end') writeEnd(@Session() session: SessionData, @Res() res: Response) {
+  @Get('write-end') writeEnd(@Session() session: SessionData, @Res() res: unknown) {
     session.style = 'write-end';
-    res.setHeader('Content-Type', 'text/plain');
-    res.write('part one, ');
-    res.end('part two');
+    const { raw } = platformResponse(res);
+    raw.setHeader('Content-Type', 'text/plain');
+    raw.write('part one, ');
+    raw.end('part two');
   }
-  @Get('write-head') writeHead(@Session() session: SessionData, @Res() res: Response) {
+  @Get('write-head') writeHead(@Session() session: SessionData, @Res() res: unknown) {
     session.style = 'write-head';
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    res.end('explicit head');
+    const { raw } = platformResponse(res);
+    raw.writeHead(200, { 'Content-Type': 'text/plain' });
+    raw.end('explicit head');
   }
-  @Get('redirect') redirect(@Session() session: SessionData, @Res() res: Response) {
+  @Get('redirect') redirect(@Session() session: SessionData, @Res() res: unknown) {
     session.style = 'redirect';
-    res.redirect('/direct/target');
+    platformResponse(res).redirect('/direct/target');
   }
-  @Get('own-cookie') ownCookie(@Session() session: SessionData, @Res() res: Response) {
+  @Get('own-cookie') ownCookie(@Session() session: SessionData, @Res() res: unknown) {
     session.style = 'own-cookie';
-    res.cookie('other', '1');
-    res.json({ ok: true });
+    platformResponse(res).cookie('other', '1').json({ ok: true });
   }
   /** The handler's cookie is set with setHeader, then the head is written with a headers object. */
-  @Get('own-cookie-write-head') ownCookieWriteHead(@Session() session: SessionData, @Res() res: Response) {
+  @Get('own-cookie-write-head') ownCookieWriteHead(@Session() session: SessionData, @Res() res: unknown) {
     session.style = 'own-cookie-write-head';
-    res.cookie('other', '1');
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    res.end('explicit head');
+    const reply = platformResponse(res).rawCookie('other', '1');
+    reply.raw.writeHead(200, { 'Content-Type': 'text/plain' });
+    reply.raw.end('explicit head');
   }
-  @Get('read') read(@Session() session: SessionData, @Res() res: Response) {
-    res.json({ style: session.style ?? null, user: session.user ?? null });
+  /** The cookie goes in the headers object given to writeHead itself. */
+  @Get('own-cookie-in-head') ownCookieInHead(@Session() session: SessionData, @Res() res: unknown) {
+    session.style = 'own-cookie-in-head';
+    platformResponse(res).raw.writeHead(200, { 'Content-Type': 'text/plain', 'Set-Cookie': 'other=1; Path=/' });
+    platformResponse(res).raw.end('explicit head');
+  }
+  @Get('read') read(@Session() session: SessionData, @Res() res: unknown) {
+    platformResponse(res).json({ style: session.style ?? null, user: session.user ?? null });
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [DirectResponseController],
-})
-class DirectResponseAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [DirectResponseController],
+  })
+  class DirectResponseAppModule {}
+  return { store, DirectResponseAppModule };
+}
 
-describe('answer styles: @Res() without passthrough (the handler writes the response)', () => {
+describe.each(PLATFORMS)('answer styles: @Res() without passthrough (the handler writes the response) (%s)', (platform) => {
+  const { store, DirectResponseAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(DirectResponseAppModule);
+    app = await startApp(DirectResponseAppModule, platform);
   });
   afterAll(async () => {
     await app.close();
@@ -108,20 +119,28 @@ describe('answer styles: @Res() without passthrough (the handler writes the resp
     expect(setCookies(res)).toEqual([]);
   });
 
-  it('a cookie the handler set with res.cookie() is kept next to the session cookie', async () => {
+  it('a cookie the handler set (res.cookie() / reply.header()) is kept next to the session cookie', async () => {
     const res = await http(app).get('/direct/own-cookie').expect(200);
     const cookies = setCookies(res);
-    expect(cookies.some((c) => c.startsWith('other=1'))).toBe(true);
-    expect(sessionCookie(res)).toBeDefined();
+    expect(cookies.filter((c) => c.startsWith('other=1'))).toHaveLength(1);
+    expect(cookies.filter((c) => c.startsWith('sid='))).toHaveLength(1);
     expect(await stored(store, idOf(sessionCookie(res)))).toEqual({ style: 'own-cookie' });
   });
 
   // Regression guard: a headers object passed to writeHead() makes Node call setHeader() for
   // each of its keys, which would replace a Set-Cookie the handler had set with res.cookie().
-  it('res.cookie() followed by res.writeHead(status, headers) keeps both cookies', async () => {
+  it('a cookie set on the Node response followed by writeHead(status, headers) keeps both cookies', async () => {
     const res = await http(app).get('/direct/own-cookie-write-head').expect(200);
     const cookies = setCookies(res);
     expect(sessionCookie(res)).toBeDefined();
-    expect(cookies.some((c) => c.startsWith('other=1'))).toBe(true);
+    expect(cookies.filter((c) => c.startsWith('other=1'))).toHaveLength(1);
+    expect(await stored(store, idOf(sessionCookie(res)))).toEqual({ style: 'own-cookie-write-head' });
+  });
+
+  it('a Set-Cookie inside the headers object given to writeHead() is kept next to the session cookie', async () => {
+    const res = await http(app).get('/direct/own-cookie-in-head').expect(200);
+    const cookies = setCookies(res);
+    expect(cookies.filter((c) => c.startsWith('other=1'))).toHaveLength(1);
+    expect(cookies.filter((c) => c.startsWith('sid='))).toHaveLength(1);
   });
 });

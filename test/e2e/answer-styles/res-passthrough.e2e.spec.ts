@@ -1,47 +1,50 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BadRequestException, Controller, Get, Module, Res, type INestApplication } from '@nestjs/common';
-import type { Response } from 'express';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { platformResponse } from '../../support/platform-response.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { stored } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
 
 @Controller('passthrough')
 class PassthroughController {
-  @Get('own-cookie') ownCookie(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
-    res.cookie('other', '1');
+  @Get('own-cookie') ownCookie(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
+    platformResponse(res).cookie('other', '1');
     session.style = 'own-cookie';
     return { ok: true };
   }
   /** The handler replaces the whole Set-Cookie header: the session cookie comes on top. */
-  @Get('set-header') setHeader(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
-    res.setHeader('Set-Cookie', ['a=1; Path=/', 'b=2; Path=/']);
+  @Get('set-header') setHeader(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
+    platformResponse(res).setHeader('Set-Cookie', ['a=1; Path=/', 'b=2; Path=/']);
     session.style = 'set-header';
     return { ok: true };
   }
-  @Get('status') status(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
-    res.status(202).setHeader('X-Handler', 'yes');
+  @Get('status') status(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
+    platformResponse(res).status(202).setHeader('X-Handler', 'yes');
     session.style = 'status';
     return { accepted: true };
   }
-  @Get('own-cookie-400') ownCookie400(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
-    res.cookie('other', '1');
+  @Get('own-cookie-400') ownCookie400(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
+    platformResponse(res).cookie('other', '1');
     session.style = 'own-cookie-400';
     throw new BadRequestException();
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [PassthroughController],
-})
-class PassthroughAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [PassthroughController],
+  })
+  class PassthroughAppModule {}
+  return { store, PassthroughAppModule };
+}
 
-describe('answer styles: @Res({ passthrough: true })', () => {
+describe.each(PLATFORMS)('answer styles: @Res({ passthrough: true }) (%s)', (platform) => {
+  const { store, PassthroughAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(PassthroughAppModule);
+    app = await startApp(PassthroughAppModule, platform);
   });
   afterAll(async () => {
     await app.close();
@@ -57,7 +60,7 @@ describe('answer styles: @Res({ passthrough: true })', () => {
     expect(await stored(store, idOf(sessionCookie(res)))).toEqual({ style: 'own-cookie' });
   });
 
-  it('cookies set with res.setHeader("Set-Cookie", [...]) are all kept', async () => {
+  it('cookies set with res.setHeader("Set-Cookie", [...]) / reply.header() are all kept', async () => {
     const res = await http(app).get('/passthrough/set-header').expect(200);
     const names = setCookies(res).map((c) => c.slice(0, c.indexOf('=')));
     expect(names.sort()).toEqual(['a', 'b', 'sid']);

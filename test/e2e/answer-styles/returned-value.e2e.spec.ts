@@ -2,10 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, HttpCode, Module, type INestApplication } from '@nestjs/common';
 import { delay, map, of, type Observable } from 'rxjs';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 import { stored } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
 
 @Controller('returned')
 class ReturnedValueController {
@@ -37,16 +35,21 @@ class ReturnedValueController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [ReturnedValueController],
-})
-class ReturnedValueAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [ReturnedValueController],
+  })
+  class ReturnedValueAppModule {}
+  return { store, ReturnedValueAppModule };
+}
 
-describe('answer styles: a returned value', () => {
+describe.each(PLATFORMS)('answer styles: a returned value (%s)', (platform) => {
+  const { store, ReturnedValueAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(ReturnedValueAppModule);
+    app = await startApp(ReturnedValueAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

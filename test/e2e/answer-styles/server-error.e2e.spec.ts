@@ -10,12 +10,10 @@ import {
   ServiceUnavailableException,
   type INestApplication,
 } from '@nestjs/common';
-import type { Response } from 'express';
 import { MemoryStore, Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { platformResponse } from '../../support/platform-response.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { stored } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
 
 /** Handlers that change the session and then answer with a status >= 500. */
 @Controller('server-error')
@@ -47,25 +45,27 @@ class ServerErrorController {
     session.changed = 'http-code-500';
     return { failed: true };
   }
-  @Get('passthrough-502') passthrough502(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
+  @Get('passthrough-502') passthrough502(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
     session.changed = 'passthrough-502';
-    res.status(502);
+    platformResponse(res).status(502);
     return { failed: true };
   }
-  @Get('res-500') res500(@Session() session: SessionData, @Res() res: Response) {
+  @Get('res-500') res500(@Session() session: SessionData, @Res() res: unknown) {
     session.changed = 'res-500';
-    res.status(500).json({ failed: true });
+    platformResponse(res).status(500).json({ failed: true });
   }
   /** The status is passed to writeHead itself, so res.statusCode is still 200 until it runs. */
-  @Get('write-head-500') writeHead500(@Session() session: SessionData, @Res() res: Response) {
+  @Get('write-head-500') writeHead500(@Session() session: SessionData, @Res() res: unknown) {
     session.changed = 'write-head-500';
-    res.writeHead(500, { 'Content-Type': 'text/plain' });
-    res.end('failed');
+    const { raw } = platformResponse(res);
+    raw.writeHead(500, { 'Content-Type': 'text/plain' });
+    raw.end('failed');
   }
-  @Get('write-head-503-bare') writeHead503Bare(@Session() session: SessionData, @Res() res: Response) {
+  @Get('write-head-503-bare') writeHead503Bare(@Session() session: SessionData, @Res() res: unknown) {
     session.changed = 'write-head-503-bare';
-    res.writeHead(503);
-    res.end();
+    const { raw } = platformResponse(res);
+    raw.writeHead(503);
+    raw.end();
   }
   @Get('destroy-then-fail') async destroyThenFail(@Req() req: unknown) {
     await this.sessions.destroy(req);
@@ -77,11 +77,15 @@ class ServerErrorController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [ServerErrorController],
-})
-class ServerErrorAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [ServerErrorController],
+  })
+  class ServerErrorAppModule {}
+  return { store, ServerErrorAppModule };
+}
 
 const routes: [string, number][] = [
   ['http-500', 500],
@@ -104,10 +108,11 @@ const writeHeadRoutes: [string, number][] = [
 // writeHead, and reads `res.statusCode` — which Node only sets to the status passed to
 // `writeHead(status, …)` inside that original call. A handler answering `res.writeHead(500)`
 // therefore looks like a 200: the change is persisted and the cookie sent on a 5xx.
-describe('answer styles: a response with status >= 500 persists no change', () => {
+describe.each(PLATFORMS)('answer styles: a response with status >= 500 persists no change (%s)', (platform) => {
+  const { store, ServerErrorAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(ServerErrorAppModule);
+    app = await startApp(ServerErrorAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

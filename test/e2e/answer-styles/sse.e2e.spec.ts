@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Res, Sse, type INestApplication, type MessageEvent } from '@nestjs/common';
-import type { Response } from 'express';
 import { interval, map, of, type Observable } from 'rxjs';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, idOf, sessionCookie, sleep, startApp } from '../../support/session-app.js';
+import { platformResponse } from '../../support/platform-response.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, idOf, sessionCookie, sleep, startApp } from '../../support/session-app.js';
 import { headOnly, listen, sidLines, stored } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
-const logger = new RecordingLogger();
 
 @Controller('sse')
 class EventsController {
@@ -30,8 +27,8 @@ class EventsController {
     session.subscribed = 'finite';
     return of({ data: 'one' }, { data: 'two' });
   }
-  @Sse('own-cookie') ownCookie(@Session() session: SessionData, @Res({ passthrough: true }) res: Response): Observable<MessageEvent> {
-    res.cookie('other', '1');
+  @Sse('own-cookie') ownCookie(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown): Observable<MessageEvent> {
+    platformResponse(res).cookie('other', '1');
     session.subscribed = 'own-cookie';
     return interval(20).pipe(map((i) => ({ data: { i } })));
   }
@@ -40,17 +37,23 @@ class EventsController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
-  controllers: [EventsController],
-})
-class EventsAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  const logger = new RecordingLogger();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
+    controllers: [EventsController],
+  })
+  class EventsAppModule {}
+  return { store, logger, EventsAppModule };
+}
 
-describe('answer styles: @Sse()', () => {
+describe.each(PLATFORMS)('answer styles: @Sse() (%s)', (platform) => {
+  const { store, logger, EventsAppModule } = fixture();
   let app: INestApplication;
   let port: number;
   beforeAll(async () => {
-    app = await startApp(EventsAppModule);
+    app = await startApp(EventsAppModule, platform);
     port = await listen(app);
   });
   afterAll(async () => {

@@ -2,10 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, StreamableFile, type INestApplication } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { stored } from '../commit-rules/fixtures.js';
-
-const store = new MemoryStore();
 
 @Controller('file')
 class FileController {
@@ -26,16 +24,21 @@ class FileController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [FileController],
-})
-class FileAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [FileController],
+  })
+  class FileAppModule {}
+  return { store, FileAppModule };
+}
 
-describe('answer styles: StreamableFile', () => {
+describe.each(PLATFORMS)('answer styles: StreamableFile (%s)', (platform) => {
+  const { store, FileAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(FileAppModule);
+    app = await startApp(FileAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

@@ -2,11 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { listen, rawGet, sign, stored } from '../commit-rules/fixtures.js';
 
-const store = new MemoryStore();
-const logger = new RecordingLogger();
 /** A secret the app does not know (long enough to be a real one). */
 const UNKNOWN_SECRET = 'a-secret-this-app-has-never-been-configured-with';
 
@@ -30,11 +28,16 @@ class BadCookieController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
-  controllers: [BadCookieController],
-})
-class BadCookieAppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  const logger = new RecordingLogger();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
+    controllers: [BadCookieController],
+  })
+  class BadCookieAppModule {}
+  return { store, logger, BadCookieAppModule };
+}
 
 const newId = () => randomBytes(24).toString('base64url');
 const sigOf = (value: string) => value.slice(value.lastIndexOf('.') + 1);
@@ -128,11 +131,12 @@ const cases: Record<string, (real: Real) => Case> = {
   },
 };
 
-describe('bad input: rejected session cookies', () => {
+describe.each(PLATFORMS)('bad input: rejected session cookies (%s)', (platform) => {
+  const { store, logger, BadCookieAppModule } = fixture();
   let app: INestApplication;
   let real: Real;
   beforeAll(async () => {
-    app = await startApp(BadCookieAppModule);
+    app = await startApp(BadCookieAppModule, platform);
     const seed = await http(app).get('/bad/seed').expect(200);
     const cookie = sessionCookie(seed)!;
     real = { id: idOf(cookie)!, value: cookie.slice('sid='.length) };

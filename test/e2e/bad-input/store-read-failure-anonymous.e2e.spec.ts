@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, type INestApplication } from '@nestjs/common';
 import { RegenerateSession, Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { SpyStore, stored } from '../commit-rules/fixtures.js';
-
-const store = new SpyStore();
-const logger = new RecordingLogger();
 
 @Controller('anon')
 class AnonymousController {
@@ -31,17 +28,23 @@ class AnonymousController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger, storeFailure: 'anonymous' })],
-  controllers: [AnonymousController],
-})
-class ReadFailureAnonymousAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  const logger = new RecordingLogger();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger, storeFailure: 'anonymous' })],
+    controllers: [AnonymousController],
+  })
+  class ReadFailureAnonymousAppModule {}
+  return { store, logger, ReadFailureAnonymousAppModule };
+}
 
-describe("bad input: a store whose read fails, storeFailure 'anonymous'", () => {
+describe.each(PLATFORMS)("bad input: a store whose read fails, storeFailure 'anonymous' (%s)", (platform) => {
+  const { store, logger, ReadFailureAnonymousAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   beforeAll(async () => {
-    app = await startApp(ReadFailureAnonymousAppModule);
+    app = await startApp(ReadFailureAnonymousAppModule, platform);
     cookie = sessionCookie(await http(app).get('/anon/seed').expect(200))!;
   });
   afterAll(async () => {

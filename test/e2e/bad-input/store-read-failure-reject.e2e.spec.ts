@@ -10,11 +10,8 @@ import {
   type INestApplication,
 } from '@nestjs/common';
 import { Session, SessionModule, SessionService, UseSessionAutoload, type SessionData } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { SpyStore, stored } from '../commit-rules/fixtures.js';
-
-const store = new SpyStore();
-const logger = new RecordingLogger();
 
 @Injectable()
 class LoadingGuard implements CanActivate {
@@ -47,19 +44,25 @@ class ReadFailureController {
   }
 }
 
-@Module({
-  // storeFailure is left at its default: 'reject'.
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
-  controllers: [ReadFailureController],
-  providers: [LoadingGuard],
-})
-class ReadFailureRejectAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  const logger = new RecordingLogger();
+  @Module({
+    // storeFailure is left at its default: 'reject'.
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
+    controllers: [ReadFailureController],
+    providers: [LoadingGuard],
+  })
+  class ReadFailureRejectAppModule {}
+  return { store, logger, ReadFailureRejectAppModule };
+}
 
-describe("bad input: a store whose read fails, storeFailure 'reject' (default)", () => {
+describe.each(PLATFORMS)("bad input: a store whose read fails, storeFailure 'reject' (default) (%s)", (platform) => {
+  const { store, logger, ReadFailureRejectAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   beforeAll(async () => {
-    app = await startApp(ReadFailureRejectAppModule);
+    app = await startApp(ReadFailureRejectAppModule, platform);
     cookie = sessionCookie(await http(app).get('/read-fail/seed').expect(200))!;
   });
   afterAll(async () => {

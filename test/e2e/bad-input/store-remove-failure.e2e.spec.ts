@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, type INestApplication } from '@nestjs/common';
 import { Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 import { SpyStore, sidLines, stored } from '../commit-rules/fixtures.js';
-
-const store = new SpyStore();
-const logger = new RecordingLogger();
 
 @Controller('remove-fail')
 class RemoveFailureController {
@@ -36,16 +33,22 @@ class RemoveFailureController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
-  controllers: [RemoveFailureController],
-})
-class RemoveFailureAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  const logger = new RecordingLogger();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
+    controllers: [RemoveFailureController],
+  })
+  class RemoveFailureAppModule {}
+  return { store, logger, RemoveFailureAppModule };
+}
 
-describe('bad input: a store whose remove fails (a failed logout is not reported as a success)', () => {
+describe.each(PLATFORMS)('bad input: a store whose remove fails (a failed logout is not reported as a success) (%s)', (platform) => {
+  const { store, logger, RemoveFailureAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(RemoveFailureAppModule);
+    app = await startApp(RemoveFailureAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { BadRequestException, Controller, Get, Module, Res, type INestApplication } from '@nestjs/common';
-import type { Response } from 'express';
 import { RegenerateSession, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { platformResponse } from '../../support/platform-response.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 import { SpyStore, sidLines, stored } from '../commit-rules/fixtures.js';
-
-const store = new SpyStore();
-const logger = new RecordingLogger();
 
 @Controller('write-fail')
 class WriteFailureController {
@@ -22,8 +19,8 @@ class WriteFailureController {
     session.attempts = 1;
     throw new BadRequestException();
   }
-  @Get('passthrough') passthrough(@Session() session: SessionData, @Res({ passthrough: true }) res: Response) {
-    res.cookie('other', '1');
+  @Get('passthrough') passthrough(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
+    platformResponse(res).cookie('other', '1');
     session.cart = ['pear'];
     return { ok: true };
   }
@@ -33,16 +30,22 @@ class WriteFailureController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
-  controllers: [WriteFailureController],
-})
-class WriteFailureAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  const logger = new RecordingLogger();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger })],
+    controllers: [WriteFailureController],
+  })
+  class WriteFailureAppModule {}
+  return { store, logger, WriteFailureAppModule };
+}
 
-describe('bad input: a store whose write fails (SPEC §10.6)', () => {
+describe.each(PLATFORMS)('bad input: a store whose write fails (SPEC §10.6) (%s)', (platform) => {
+  const { store, logger, WriteFailureAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(WriteFailureAppModule);
+    app = await startApp(WriteFailureAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, type INestApplication } from '@nestjs/common';
 import { Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 import { SpyStore, gate, parseSetCookie, sidLines, stored } from './fixtures.js';
-
-const store = new SpyStore();
 
 let reached = gate();
 let release = gate();
@@ -39,18 +37,23 @@ class RollingRaceController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, rolling: true, cookie: { secure: false }, logger: false })],
-  controllers: [RollingRaceController],
-})
-class RollingRaceAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, rolling: true, cookie: { secure: false }, logger: false })],
+    controllers: [RollingRaceController],
+  })
+  class RollingRaceAppModule {}
+  return { store, RollingRaceAppModule };
+}
 
-describe('commit rules: a destroyed rolling session is not brought back by a slower concurrent request', () => {
+describe.each(PLATFORMS)('commit rules: a destroyed rolling session is not brought back by a slower concurrent request (%s)', (platform) => {
+  const { store, RollingRaceAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   let id: string;
   beforeAll(async () => {
-    app = await startApp(RollingRaceAppModule);
+    app = await startApp(RollingRaceAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

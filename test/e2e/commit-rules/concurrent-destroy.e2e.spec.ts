@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, type INestApplication } from '@nestjs/common';
 import { Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 import { SpyStore, gate, parseSetCookie, sidLines, stored } from './fixtures.js';
-
-const store = new SpyStore();
 
 /** Route A parks here after loading the session, until the test releases it. */
 let reached = gate();
@@ -50,18 +48,23 @@ class RaceController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [RaceController],
-})
-class RaceAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [RaceController],
+  })
+  class RaceAppModule {}
+  return { store, RaceAppModule };
+}
 
-describe('commit rules: a destroyed session is not brought back by a slower concurrent request', () => {
+describe.each(PLATFORMS)('commit rules: a destroyed session is not brought back by a slower concurrent request (%s)', (platform) => {
+  const { store, RaceAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   let id: string;
   beforeAll(async () => {
-    app = await startApp(RaceAppModule);
+    app = await startApp(RaceAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, type INestApplication } from '@nestjs/common';
 import { Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { SpyStore, parseSetCookie, sidLines, stored } from './fixtures.js';
-
-const store = new SpyStore();
 
 @Controller('destroy')
 class DestroyController {
@@ -45,11 +43,15 @@ class DestroyController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [DestroyController],
-})
-class DestroyAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [DestroyController],
+  })
+  class DestroyAppModule {}
+  return { store, DestroyAppModule };
+}
 
 function expectClearing(res: { headers: Record<string, unknown> }) {
   const lines = sidLines(res);
@@ -60,12 +62,13 @@ function expectClearing(res: { headers: Record<string, unknown> }) {
   expect(new Date(String(clearing.attrs.expires)).getTime()).toBe(0);
 }
 
-describe('commit rules: destroy', () => {
+describe.each(PLATFORMS)('commit rules: destroy (%s)', (platform) => {
+  const { store, DestroyAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   let oldId: string;
   beforeAll(async () => {
-    app = await startApp(DestroyAppModule);
+    app = await startApp(DestroyAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { SpyStore, parseSetCookie, sidLines, stored } from './fixtures.js';
-
-const store = new SpyStore();
 
 @Controller('app')
 class EmptiedSessionController {
@@ -43,18 +41,23 @@ const cookieOptions = {
   priority: 'high' as const,
 };
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: cookieOptions, logger: false })],
-  controllers: [EmptiedSessionController],
-})
-class EmptiedSessionAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: cookieOptions, logger: false })],
+    controllers: [EmptiedSessionController],
+  })
+  class EmptiedSessionAppModule {}
+  return { store, EmptiedSessionAppModule };
+}
 
-describe('commit rules: a session that had data and is now empty', () => {
+describe.each(PLATFORMS)('commit rules: a session that had data and is now empty (%s)', (platform) => {
+  const { store, EmptiedSessionAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   let setLine: string;
   beforeAll(async () => {
-    app = await startApp(EmptiedSessionAppModule);
+    app = await startApp(EmptiedSessionAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, type INestApplication } from '@nestjs/common';
 import { RegenerateSession, Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { SECRET, http, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, setCookies, startApp } from '../../support/session-app.js';
 import { SpyStore } from './fixtures.js';
-
-const store = new SpyStore();
 
 @Controller('empty')
 class EmptySessionController {
@@ -35,17 +33,22 @@ class EmptySessionController {
   }
 }
 
-@Module({
-  // autoload everywhere: loading alone must not create anything either.
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false, autoload: true })],
-  controllers: [EmptySessionController],
-})
-class EmptySessionAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  @Module({
+    // autoload everywhere: loading alone must not create anything either.
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false, autoload: true })],
+    controllers: [EmptySessionController],
+  })
+  class EmptySessionAppModule {}
+  return { store, EmptySessionAppModule };
+}
 
-describe('commit rules: a new session that stays empty', () => {
+describe.each(PLATFORMS)('commit rules: a new session that stays empty (%s)', (platform) => {
+  const { store, EmptySessionAppModule } = fixture();
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(EmptySessionAppModule);
+    app = await startApp(EmptySessionAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

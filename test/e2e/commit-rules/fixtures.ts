@@ -3,10 +3,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import type { INestApplication } from '@nestjs/common';
+import { connect } from 'node:net';
 import { MemoryStore } from '../../../src/index.js';
-import { decodeRecord } from '../../../src/session/session-record.codec.js';
+import { readSessionData } from '../../../src/testing/index.js';
+import type { SessionFieldPatch } from '../../../src/index.js';
 import { SECRET, setCookies } from '../../support/session-app.js';
 
 export type StoreOp = 'read' | 'write' | 'update' | 'remove' | 'touch';
@@ -40,6 +40,15 @@ export class SpyStore extends MemoryStore {
     if (!(await MemoryStore.prototype.read.call(this, id))) return null;
     return MemoryStore.prototype.write.call(this, id, data, lifetime, ttl);
   }
+  // The module stores per-key fields on a MemoryStore: readFields is its read, patch its write.
+  override async readFields(id: string) {
+    this.enter('read');
+    return super.readFields(id);
+  }
+  override async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update') {
+    this.enter(mode === 'create' ? 'write' : 'update');
+    return super.patch(id, patch, ttl, mode);
+  }
   override async remove(id: string) {
     this.enter('remove');
     return super.remove(id);
@@ -65,9 +74,9 @@ export class SpyStore extends MemoryStore {
  */
 export async function stored(store: MemoryStore, id: string | undefined): Promise<Record<string, unknown> | null> {
   if (id === undefined) throw new Error('no session id to look up');
-  const bytes = await MemoryStore.prototype.read.call(store, id);
-  if (!bytes) return null;
-  return JSON.parse(Buffer.from(decodeRecord(bytes).payload).toString('utf8')) as Record<string, unknown>;
+  // A plain MemoryStore view of the same entries: no counters, no failure switches.
+  const view = { readFields: (key: string) => MemoryStore.prototype.readFields.call(store, key), patch: () => Promise.resolve(true), read: () => Promise.resolve(null), write: () => Promise.resolve(''), remove: () => Promise.resolve() };
+  return readSessionData(view as unknown as MemoryStore, id);
 }
 
 /** `<id>.<base64url HMAC-SHA256(id)>`, as the module signs a cookie value. */
@@ -95,12 +104,8 @@ export function parseSetCookie(line: string): { name: string; value: string; att
   return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attrs };
 }
 
-/** Makes the app's HTTP server listen on an ephemeral port; returns the port. */
-export async function listen(app: INestApplication): Promise<number> {
-  const server = app.getHttpServer();
-  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
+/** Makes the app listen on an ephemeral port (both platforms); returns the port. */
+export { listen } from '../../support/session-app.js';
 
 /**
  * Sends a GET and resolves with the status and headers as soon as the head arrives (or, with

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Query, type INestApplication } from '@nestjs/common';
 import { Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 import { SpyStore, stored } from './fixtures.js';
-
-const store = new SpyStore();
 
 interface Cart {
   items: { sku: string; qty: number }[];
@@ -46,18 +44,23 @@ class NestedController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [NestedController],
-})
-class NestedAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [NestedController],
+  })
+  class NestedAppModule {}
+  return { store, NestedAppModule };
+}
 
-describe('commit rules: nested mutation is detected and saved', () => {
+describe.each(PLATFORMS)('commit rules: nested mutation is detected and saved (%s)', (platform) => {
+  const { store, NestedAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   let id: string;
   beforeAll(async () => {
-    app = await startApp(NestedAppModule);
+    app = await startApp(NestedAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, type INestApplication } from '@nestjs/common';
 import { Session, SessionModule, SessionService, UseSessionAutoload, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { SpyStore, stored } from './fixtures.js';
-
-const store = new SpyStore();
 
 @Controller('read-only')
 class ReadOnlyController {
@@ -41,18 +39,23 @@ class ReadOnlyController {
   }
 }
 
-@Module({
-  // Fixed expiry (the default): a read-only request sends no cookie.
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [ReadOnlyController],
-})
-class ReadOnlyAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  @Module({
+    // Fixed expiry (the default): a read-only request sends no cookie.
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [ReadOnlyController],
+  })
+  class ReadOnlyAppModule {}
+  return { store, ReadOnlyAppModule };
+}
 
-describe('commit rules: a read-only request writes nothing', () => {
+describe.each(PLATFORMS)('commit rules: a read-only request writes nothing (%s)', (platform) => {
+  const { store, ReadOnlyAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   beforeAll(async () => {
-    app = await startApp(ReadOnlyAppModule);
+    app = await startApp(ReadOnlyAppModule, platform);
     cookie = sessionCookie(await http(app).get('/read-only/seed').expect(200))!;
   });
   afterAll(async () => {

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, UnauthorizedException, type INestApplication } from '@nestjs/common';
 import { RegenerateSession, Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { SpyStore, parseSetCookie, sidLines, stored } from './fixtures.js';
-
-const store = new SpyStore();
 
 @Controller('regen')
 class RegenerateController {
@@ -54,18 +52,23 @@ class RegenerateController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [RegenerateController],
-})
-class RegenerateAppModule {}
+function fixture() {
+  const store = new SpyStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [RegenerateController],
+  })
+  class RegenerateAppModule {}
+  return { store, RegenerateAppModule };
+}
 
-describe('commit rules: regenerate', () => {
+describe.each(PLATFORMS)('commit rules: regenerate (%s)', (platform) => {
+  const { store, RegenerateAppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
   let oldId: string;
   beforeAll(async () => {
-    app = await startApp(RegenerateAppModule);
+    app = await startApp(RegenerateAppModule, platform);
   });
   afterAll(async () => {
     await app.close();

@@ -1,5 +1,11 @@
-/** Helpers to look inside CookieStore cookies: `sid=<base64url(record)>.<hmac>`. */
+/**
+ * Helpers to look inside CookieStore cookies (`sid=<data>.<hmac>`) without depending on the
+ * record layout: the store's own public `read`/`encodeSync` unwrap and wrap the data part, and
+ * `readSessionData` (src/testing) decodes the record as the module does.
+ */
 import { createHmac } from 'node:crypto';
+import { CookieStore, type Encryptor, type SessionData } from '../../../src/index.js';
+import { readSessionData } from '../../../src/testing/index.js';
 import { cookieValue } from '../../support/session-app.js';
 
 /** The base64url data part of a `sid=<data>.<sig>` pair. */
@@ -8,23 +14,19 @@ export function dataPart(pair: string): string {
   return value.slice(0, value.lastIndexOf('.'));
 }
 
-/** The bytes the CookieStore put in the cookie (encrypted record, or the plain record). */
+/** The raw bytes of the cookie's data part (whatever the CookieStore's own framing is). */
 export function cookieBytes(pair: string): Buffer {
   return Buffer.from(dataPart(pair), 'base64url');
 }
 
-/** A record envelope: [1 byte version][created f64 BE][accessed f64 BE][serializer bytes]. */
-export function decodeEnvelope(bytes: Uint8Array): { version: number; created: number; accessed: number; json: string } {
-  const buf = Buffer.from(bytes);
-  return { version: buf[0]!, created: buf.readDoubleBE(1), accessed: buf.readDoubleBE(9), json: buf.subarray(17).toString('utf8') };
+/** The session data a cookie carries, decoded as the module would (null: nothing decodable). */
+export function cookieSession(pair: string, encryptor?: Encryptor): Promise<SessionData | null> {
+  return readSessionData(new CookieStore(), dataPart(pair), encryptor ? { encryptor } : {});
 }
 
-export function encodeEnvelope(created: number, accessed: number, json: string): Buffer {
-  const header = Buffer.alloc(17);
-  header[0] = 1;
-  header.writeDoubleBE(created, 1);
-  header.writeDoubleBE(accessed, 9);
-  return Buffer.concat([header, Buffer.from(json, 'utf8')]);
+/** A cookie data part as the CookieStore encodes `record` with `ttl` seconds to live. */
+export function encodeForCookie(record: Uint8Array, ttl = 3600): string {
+  return new CookieStore().encodeSync('', record, ttl, ttl);
 }
 
 /** Signs a cookie value as the module does: `<value>.<base64url HMAC-SHA256(secret, value)>`. */

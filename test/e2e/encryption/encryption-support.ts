@@ -9,7 +9,9 @@ import {
   type Encryptor,
   type SessionData,
   type SessionModuleOptions,
+  type SessionStore,
 } from '../../../src/index.js';
+import { readSessionData } from '../../../src/testing/index.js';
 import { cookieValue, setCookies } from '../../support/session-app.js';
 
 @Controller()
@@ -19,6 +21,12 @@ export class CounterController {
     return { count: session.count };
   }
   @Get('peek') peek(@Session() session: SessionData) {
+    return { ...session };
+  }
+  /** Sets two keys, so a later request can change one and leave the other untouched. */
+  @Get('two') two(@Session() session: SessionData) {
+    session.count = 1;
+    session.note = 'kept as is';
     return { ...session };
   }
 }
@@ -60,21 +68,6 @@ export function decrypts(encryptor: Encryptor, bytes: Uint8Array): boolean {
   }
 }
 
-/** The JSON inside a record envelope: [1 byte version][created f64][accessed f64][serializer bytes]. */
-export function envelopeJson(record: Uint8Array): string {
-  const buf = Buffer.from(record);
-  if (buf[0] !== 1) throw new Error(`not a version-1 session record (first byte ${buf[0]})`);
-  return buf.subarray(17).toString('utf8');
-}
-
-export function plainEnvelope(json: string, created = Date.now()): Buffer {
-  const header = Buffer.alloc(17);
-  header[0] = 1;
-  header.writeDoubleBE(created, 1);
-  header.writeDoubleBE(created, 9);
-  return Buffer.concat([header, Buffer.from(json, 'utf8')]);
-}
-
 /** `<value>` and `<signature>` of a `sid=<value>.<signature>` pair. */
 export function splitCookie(pair: string): { value: string; signature: string } {
   const raw = cookieValue(pair)!;
@@ -89,4 +82,27 @@ export function hmac(secret: string, value: string): string {
 /** The full Set-Cookie line of the session cookie, if the response has one. */
 export function sidLine(res: { headers: Record<string, unknown> }): string | undefined {
   return setCookies(res).find((c) => c.startsWith('sid='));
+}
+
+/**
+ * Every stored byte chunk of a session, through the store's public interface, whatever the
+ * layout: the fields of a store that keeps one per key (`readFields`), else the one blob (`read`).
+ */
+export async function storedChunks(store: SessionStore, id: string): Promise<Uint8Array[]> {
+  const fieldStore = store as Partial<{ readFields(id: string, lifetime: number): Promise<Map<string, Uint8Array> | null> }>;
+  if (typeof fieldStore.readFields === 'function') {
+    const fields = await fieldStore.readFields(id, 0);
+    if (fields && fields.size > 0) return [...fields.values()];
+  }
+  const blob = await store.read(id, 0);
+  if (!blob || blob.length === 0) throw new Error('the store holds nothing under this ID');
+  return [blob];
+}
+
+/** The ID a CookieStore "stores" under: the cookie's data part (its `read` unwraps it). */
+export const cookieStoreId = (pair: string) => splitCookie(pair).value;
+
+/** The session data the store holds under `id`, decoded as the module would; null if not decodable. */
+export function sessionIn(store: SessionStore, id: string, encryptor?: Encryptor): Promise<SessionData | null> {
+  return readSessionData(store, id, encryptor ? { encryptor } : {});
 }

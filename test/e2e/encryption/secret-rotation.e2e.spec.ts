@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { AesGcmEncryptor, CookieStore, type SessionStore } from '../../../src/index.js';
 import { CountingStore } from '../../support/counting-store.js';
 import { OLD_SECRET, SECRET, http, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
-import { envelopeJson, hmac, sessionApp, sidLine, splitCookie } from './encryption-support.js';
+import { cookieStoreId, hmac, sessionApp, sessionIn, sidLine, splitCookie } from './encryption-support.js';
 
 const NEW_SECRET = SECRET;
 const LIFETIME = 3600;
@@ -46,8 +46,7 @@ describe.each(kinds)('secret rotation with %s', (kindName, store) => {
     return cookie;
   }
 
-  const payloadOf = (value: string) =>
-    kindName === 'CookieStore' ? envelopeJson(new AesGcmEncryptor(key).decrypt(Buffer.from(value, 'base64url'))) : undefined;
+  const payloadOf = (pair: string) => sessionIn(new CookieStore(), cookieStoreId(pair), new AesGcmEncryptor(key));
 
   it('a read-only request with an OLD-signed cookie is answered and the cookie re-issued signed with NEW', async () => {
     const cookie = await oldCookie();
@@ -66,7 +65,8 @@ describe.each(kinds)('secret rotation with %s', (kindName, store) => {
       expect(value).toBe(old.value);
       expect(counting.calls.write + counting.calls.update + counting.calls.remove).toBe(0);
     } else {
-      expect(payloadOf(value)).toBe(payloadOf(old.value));
+      expect(await payloadOf(reissued)).toEqual({ count: 1 });
+      expect(await payloadOf(cookie)).toEqual({ count: 1 });
     }
     const maxAge = Number(line!.match(/Max-Age=(\d+)/i)?.[1]);
     expect(maxAge).toBeGreaterThan(0);

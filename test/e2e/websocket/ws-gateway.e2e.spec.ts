@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { MemoryStore, Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
+import { readSessionData } from '../../../src/testing/index.js';
 import { SECRET, http, idOf, sessionCookie } from '../../support/session-app.js';
 
 const store = new MemoryStore();
@@ -140,8 +141,7 @@ describe('WebSocket gateways read the handshake session (platform-ws, real socke
     expect(nested.event).toBe('exception');
     expect(await client.ask('whoami')).toEqual({ event: 'whoami', data: { user: 'ada' } });
     await http(app).get('/me').set('Cookie', cookie).expect(200, { user: 'ada' });
-    const stored = JSON.parse(Buffer.from((await store.read(idOf(cookie)!))!.subarray(17)).toString());
-    expect(stored).toEqual({ user: 'ada', cart: ['apple'] });
+    expect(await readSessionData(store, idOf(cookie)!)).toEqual({ user: 'ada', cart: ['apple'] });
     client.close();
   });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { SessionExpiry } from '../../../src/session/session-expiry.js';
-import { decodeRecord, encodeRecord } from '../../../src/session/session-record.codec.js';
 
 const base = { lifetime: 60, rolling: false, maxLifetime: undefined, fallbackTtl: 1000 };
 
@@ -45,14 +44,3 @@ describe('SessionExpiry', () => {
   });
 });
 
-describe('session record codec', () => {
-  it('keeps metadata outside the payload and round-trips it', () => {
-    const payload = Buffer.from('{"a":1}');
-    const decoded = decodeRecord(encodeRecord({ created: 1234.5, accessed: 99_999_999_999 }, payload));
-    expect(decoded).toEqual({ created: 1234.5, accessed: 99_999_999_999, payload });
-  });
-
-  it.each([Buffer.alloc(0), Buffer.from('{"a":1}'), Buffer.alloc(17, 2)])('rejects bytes that are not a record (%#)', (bytes) => {
-    expect(() => decodeRecord(bytes)).toThrow();
-  });
-});

@@ -1,0 +1,66 @@
+// A/B comparison of library builds (for checking a proposed change before it goes into src/):
+//
+//   node ab.mjs <route[,route]> <variant>[@/abs/lib/dir] ...     (bare is always added)
+//   e.g. node ab.mjs read,noop ours-memory ours-memory@/tmp/exp/dist
+//   AB_ROUNDS=5 AB_DURATION=2
+//
+// A lib dir is a copy of dist/ (patched by hand); give it a node_modules symlink beside it to the
+// repo's node_modules (ln -s /work/main/node_modules /tmp/exp/node_modules) so it resolves the
+// same Nest packages. Interleaved rounds, as run.mjs; prints median req/s, ratio to bare and
+// the server's CPU µs per request (the steadiest number on a 2-core machine).
+import { cpuBetween, cpuSnapshot } from './lib/cpu.mjs';
+import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
+import { startRedis, startVariant } from './lib/processes.mjs';
+import { median } from './lib/report.mjs';
+
+const [routesArg, ...specs] = process.argv.slice(2);
+if (!routesArg || specs.length === 0) {
+  console.error('usage: node ab.mjs <route[,route]> <variant>[@/abs/lib/dir] ...');
+  process.exit(2);
+}
+const routes = routesArg.split(',');
+const rounds = Number(process.env.AB_ROUNDS ?? 5);
+const duration = Number(process.env.AB_DURATION ?? 2);
+const entries = [{ label: 'bare', variant: 'bare' }, ...specs.map((s) => {
+  const [variant, lib] = s.split('@');
+  return { label: s, variant, lib };
+})];
+
+const redis = entries.some((e) => e.variant.endsWith('redis')) ? await startRedis() : undefined;
+const runs = [];
+try {
+  for (const e of entries) {
+    e.server = await startVariant(e.variant, { redisPort: redis?.port, env: e.lib ? { BENCH_LIB: e.lib } : {} });
+    e.cookies = { read: await seedCookies(e.server, 50), write: await seedCookies(e.server, 50) };
+    if (e.variant !== 'bare') await checkSeeded(e.server, e.cookies.read[0]);
+  }
+  const once = async (e, route, seconds) => {
+    const r = ROUTES[route];
+    const before = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
+    const result = await runLoad({ url: e.server.url, route: r, cookies: r.cookies ? e.cookies[r.cookies] : null, connections: 50, duration: seconds });
+    const after = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
+    const cpu = cpuBetween(before, after, e.server.pid, redis?.pid ?? e.server.pid);
+    if (result.non2xx || result.errors) console.error(`${e.label} /${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    return { rps: result.requests.total / result.duration, cpuUs: (cpu.server * 1e6) / result.requests.total };
+  };
+  for (const route of routes) for (const e of entries) await once(e, route, 1);
+  for (let round = 0; round < rounds; round++) {
+    for (const route of routes) {
+      const order = entries.map((_, i) => entries[(i + round) % entries.length]);
+      for (const e of order) runs.push({ round, route, label: e.label, ...(await once(e, route, duration)) });
+    }
+  }
+} finally {
+  await Promise.allSettled(entries.map((e) => e.server?.stop()));
+  await redis?.stop();
+}
+for (const route of routes) {
+  console.log(`\n/${route}  (${rounds} rounds x ${duration} s)`);
+  for (const e of entries) {
+    const mine = runs.filter((r) => r.route === route && r.label === e.label);
+    const ratios = mine.map((r) => r.rps / runs.find((b) => b.route === route && b.label === 'bare' && b.round === r.round).rps);
+    console.log(
+      `  ${e.label.padEnd(40)} ${String(Math.round(median(mine.map((r) => r.rps)))).padStart(6)} req/s  ratio ${median(ratios).toFixed(3)}  CPU ${median(mine.map((r) => r.cpuUs)).toFixed(1)} µs/req`,
+    );
+  }
+}

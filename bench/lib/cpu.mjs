@@ -1,0 +1,40 @@
+// CPU accounting from /proc (Linux): the server's own CPU time per request, and the share of
+// the machine's CPU used by processes outside the bench while a run lasted.
+import { readFileSync } from 'node:fs';
+
+const TICK = 1 / 100; // USER_HZ: /proc reports clock ticks of 10 ms on Linux
+
+/** utime + stime of a process, in seconds. */
+function processCpu(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces, inside parentheses).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy and total CPU seconds of the whole machine. */
+function machineCpu() {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = values[3] + (values[4] ?? 0);
+  const total = values.reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) * TICK, total: total * TICK };
+}
+
+export function cpuSnapshot(pids) {
+  return { machine: machineCpu(), self: process.cpuUsage(), pids: Object.fromEntries(pids.map((pid) => [pid, processCpu(pid)])) };
+}
+
+export function cpuBetween(before, after, serverPid, redisPid) {
+  const server = after.pids[serverPid] - before.pids[serverPid];
+  const redis = after.pids[redisPid] - before.pids[redisPid];
+  const self = (after.self.user + after.self.system - before.self.user - before.self.system) / 1e6;
+  const busy = after.machine.busy - before.machine.busy;
+  const total = after.machine.total - before.machine.total;
+  const foreign = Math.max(0, busy - server - redis - self);
+  return { server, redis, self, foreignShare: total > 0 ? foreign / total : 0 };
+}

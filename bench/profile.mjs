@@ -1,0 +1,63 @@
+// CPU profiles of variants under load (npm run profile):
+//
+//   node profile.mjs [variant:route ...]
+//   default: ours-memory:noop ours-memory:read ours-memory:write ours-memory:new ours-redis:read bare:read
+//   PROFILE_DURATION=8 (seconds of load while profiling), PROFILE_INTERVAL=200 (µs between samples)
+//
+// Each target runs in its own server process: seeded, warmed up for 2 s, then profiled with V8's
+// sampling profiler (the one `node --cpu-prof` uses, started through node:inspector once warm so
+// the bootstrap is left out) while autocannon loads it. Writes results/profiles/<variant>-<route>.cpuprofile
+// (open in Chrome DevTools or VS Code) and prints self time by package and function, and the
+// library's functions inclusive, in µs per request. `node lib/cpuprofile.mjs FILE [requests]`
+// summarizes any .cpuprofile, including one written by `node --cpu-prof`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { printSummary, summarizeProfile } from './lib/cpuprofile.mjs';
+import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
+import { startRedis, startVariant } from './lib/processes.mjs';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const OUT = join(BENCH_DIR, 'results', 'profiles');
+const duration = Number(process.env.PROFILE_DURATION ?? 8);
+const interval = Number(process.env.PROFILE_INTERVAL ?? 200);
+const targets = (process.argv.length > 2
+  ? process.argv.slice(2)
+  : ['ours-memory:noop', 'ours-memory:read', 'ours-memory:write', 'ours-memory:new', 'ours-redis:read', 'bare:read']
+).map((t) => {
+  const [variant, route] = t.split(':');
+  if (!ROUTES[route]) throw new Error(`unknown route in ${t}`);
+  return { variant, route };
+});
+
+mkdirSync(OUT, { recursive: true });
+const redis = targets.some((t) => t.variant.endsWith('redis')) ? await startRedis() : undefined;
+const summaries = [];
+try {
+  for (const { variant, route } of targets) {
+    const server = await startVariant(variant, { redisPort: redis?.port });
+    try {
+      const cookies = await seedCookies(server, 50);
+      if (variant !== 'bare') await checkSeeded(server, cookies[0]);
+      const load = (seconds) =>
+        runLoad({ url: server.url, route: ROUTES[route], cookies: ROUTES[route].cookies ? cookies : null, connections: 50, duration: seconds });
+      await load(2);
+      const file = join(OUT, `${variant}-${route}.cpuprofile`);
+      await server.call('profile-start', { interval });
+      const before = (await server.call('stats')).served;
+      const result = await load(duration);
+      const served = (await server.call('stats')).served - before;
+      await server.call('profile-stop', { file });
+      const summary = summarizeProfile(file, { requests: served });
+      summary.rps = Math.round(result.requests.total / result.duration);
+      summaries.push({ variant, route, ...summary });
+      console.log(`${printSummary(summary, `${variant} ${ROUTES[route].method} ${ROUTES[route].path} (${summary.rps} req/s while profiling)`)}\n`);
+    } finally {
+      await server.stop();
+    }
+  }
+} finally {
+  await redis?.stop();
+}
+writeFileSync(join(OUT, 'summary.json'), `${JSON.stringify(summaries, null, 2)}\n`);
+console.log(`profiles and summary.json in ${OUT}`);

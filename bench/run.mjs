@@ -1,0 +1,247 @@
+// `npm run bench`: builds the library, starts its own redis-server and one process per variant,
+// loads them in interleaved rounds with autocannon, measures memory per session, prints the
+// table and writes results/<date>.json (and RESULTS.json for a full default run).
+//
+// Environment:
+//   BENCH_QUICK=1          quick mode: 1 s runs, 2 rounds, 10 000 sessions for memory (~2 min)
+//   BENCH_DURATION=3       seconds per run (variant x route x round)
+//   BENCH_ROUNDS=5         interleaved rounds
+//   BENCH_CONNECTIONS=50   concurrent connections
+//   BENCH_WARMUP=1         seconds of warm-up per variant x route before round 1
+//   BENCH_VARIANTS=a,b     subset of variants (bare is always included: it is the denominator)
+//   BENCH_ROUTES=read,new  subset of routes
+//   BENCH_MEMORY=0         skip the memory-per-session measurement
+//   BENCH_MEMORY_SESSIONS  sessions for the memory measurement (default 100000)
+//   BENCH_SKIP_BUILD=1     use ../dist as it is
+//   BENCH_SAVE=1           also write RESULTS.json (done anyway for a run with default settings)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
+import { commandStats, sessionCommandsBetween, startRedis, startVariant } from './lib/processes.mjs';
+import { cpuBetween, cpuSnapshot } from './lib/cpu.mjs';
+import { markdownTable, memoryTable, round, summarize } from './lib/report.mjs';
+import { measureMemory } from './memory.mjs';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const REPO = dirname(BENCH_DIR);
+const ALL_VARIANTS = ['bare', 'es-memory', 'es-redis', 'ours-memory', 'ours-cookie', 'ours-redis'];
+const env = process.env;
+const quick = env.BENCH_QUICK === '1';
+const numberFrom = (name, fallback) => {
+  if (env[name] === undefined || env[name] === '') return fallback;
+  const value = Number(env[name]);
+  if (!(value > 0)) throw new Error(`${name} must be a positive number (got "${env[name]}")`);
+  return value;
+};
+const config = {
+  quick,
+  duration: numberFrom('BENCH_DURATION', quick ? 1 : 3),
+  rounds: Math.round(numberFrom('BENCH_ROUNDS', quick ? 2 : 5)),
+  connections: Math.round(numberFrom('BENCH_CONNECTIONS', 50)),
+  warmup: numberFrom('BENCH_WARMUP', quick ? 0.5 : 1),
+  variants: env.BENCH_VARIANTS ? ['bare', ...env.BENCH_VARIANTS.split(',').filter((v) => v !== 'bare')] : ALL_VARIANTS,
+  routes: env.BENCH_ROUTES ? env.BENCH_ROUTES.split(',') : Object.keys(ROUTES),
+  memory: env.BENCH_MEMORY !== '0',
+  memorySessions: Math.round(numberFrom('BENCH_MEMORY_SESSIONS', quick ? 10_000 : 100_000)),
+};
+for (const v of config.variants) if (!ALL_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
+for (const r of config.routes) if (!ROUTES[r]) throw new Error(`unknown route ${r}`);
+const defaultRun =
+  !quick && ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_CONNECTIONS', 'BENCH_WARMUP', 'BENCH_VARIANTS', 'BENCH_ROUTES', 'BENCH_MEMORY', 'BENCH_MEMORY_SESSIONS'].every((n) => !env[n]);
+
+const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- build and sanity checks ---------------------------------------------------------------
+
+if (env.BENCH_SKIP_BUILD !== '1') {
+  log('building the library (npm run build at the repo root)');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
+}
+if (!existsSync(join(REPO, 'dist/index.js'))) throw new Error('../dist/index.js is missing: run `npm ci && npm run build` at the repo root');
+
+// Nest must be ONE copy: the library (../dist) and the bench apps both resolve @nestjs/* from the
+// repo root's node_modules. A second copy in bench/node_modules would break DI (ModuleRef etc.).
+// Resolved the way Node does (nearest node_modules upwards); Nest's exports maps hide package.json.
+function packageDir(pkg, fromDir) {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', pkg);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+for (const pkg of ['@nestjs/core', '@nestjs/common', '@nestjs/platform-express', 'rxjs', 'reflect-metadata']) {
+  const a = packageDir(pkg, join(BENCH_DIR, 'apps'));
+  const b = packageDir(pkg, join(REPO, 'dist'));
+  if (!a || !b) throw new Error(`${pkg} not found: run \`npm ci\` at the repo root first (the bench uses the repo's Nest packages)`);
+  if (a !== b) throw new Error(`${pkg} resolves to two copies (${a} and ${b}): remove it from bench/node_modules`);
+}
+
+const pkgVersion = (pkg, fromDir) => JSON.parse(readFileSync(join(packageDir(pkg, fromDir), 'package.json'), 'utf8')).version;
+const machine = {
+  nproc: os.availableParallelism?.() ?? os.cpus().length,
+  cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? os.cpus()[0]?.model,
+  memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  node: process.version,
+  platform: `${os.type()} ${os.release()} ${os.arch()}`,
+  redis: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim(),
+  packages: {
+    '@nestjs/core': pkgVersion('@nestjs/core', BENCH_DIR),
+    '@nestjs/platform-express': pkgVersion('@nestjs/platform-express', BENCH_DIR),
+    express: pkgVersion('express', REPO),
+    'express-session': pkgVersion('express-session', BENCH_DIR),
+    'connect-redis': pkgVersion('connect-redis', BENCH_DIR),
+    ioredis: pkgVersion('ioredis', BENCH_DIR),
+    autocannon: pkgVersion('autocannon', BENCH_DIR),
+  },
+};
+
+// ---- processes -----------------------------------------------------------------------------
+
+let redis;
+const servers = {};
+async function cleanup() {
+  await Promise.allSettled(Object.values(servers).map((s) => s.stop()));
+  if (redis) await redis.stop();
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`${signal}: stopping servers and redis-server`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+try {
+  redis = await startRedis();
+  log(`redis-server pid ${redis.pid} on 127.0.0.1:${redis.port}`);
+  for (const variant of config.variants) {
+    servers[variant] = await startVariant(variant, { redisPort: redis.port });
+    log(`${variant.padEnd(12)} pid ${servers[variant].pid} on 127.0.0.1:${servers[variant].port}`);
+  }
+
+  // One session per connection: /noop and /read share the "read" set, /write has its own.
+  const cookies = {};
+  for (const variant of config.variants) {
+    const server = servers[variant];
+    cookies[variant] = { read: await seedCookies(server, config.connections), write: await seedCookies(server, config.connections) };
+    if (variant !== 'bare') await checkSeeded(server, cookies[variant].read[0]);
+  }
+  log(`seeded ${config.connections} + ${config.connections} sessions per variant`);
+
+  const measure = async (variant, routeName, duration, round) => {
+    const server = servers[variant];
+    const route = ROUTES[routeName];
+    const before = await server.call('stats');
+    const redisBefore = await commandStats(redis.port);
+    const cpuBefore = cpuSnapshot([server.pid, redis.pid]);
+    const result = await runLoad({
+      url: server.url,
+      route,
+      cookies: route.cookies ? cookies[variant][route.cookies] : null,
+      connections: config.connections,
+      duration,
+    });
+    const cpuAfter = cpuSnapshot([server.pid, redis.pid]);
+    // Let responses still in flight reach the store before reading the counters.
+    await sleep(100);
+    const after = await server.call('stats');
+    const redisAfter = await commandStats(redis.port);
+    const served = after.served - before.served;
+    const storeCalls = {};
+    let storeCallsTotal = 0;
+    for (const [method, calls] of Object.entries(after.storeCalls)) {
+      const d = calls - (before.storeCalls[method] ?? 0);
+      if (d > 0) storeCalls[method] = d;
+      storeCallsTotal += d;
+    }
+    const cpu = cpuBetween(cpuBefore, cpuAfter, server.pid, redis.pid);
+    return {
+      round,
+      route: routeName,
+      variant,
+      requests: result.requests.total,
+      served,
+      duration: result.duration,
+      rps: result.requests.total / result.duration,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+      // CPU the server process used per request (user + system), and how busy the machine was
+      // with processes that are not the bench's (other jobs disturb the run).
+      serverCpuUsPerRequest: (cpu.server * 1e6) / result.requests.total,
+      foreignCpuShare: cpu.foreignShare,
+      storeCalls,
+      storeCallsTotal,
+      redis: sessionCommandsBetween(redisBefore, redisAfter),
+    };
+  };
+
+  log(`warm-up: ${config.warmup} s per variant x route`);
+  for (const route of config.routes) for (const variant of config.variants) await measure(variant, route, config.warmup, -1);
+
+  const runs = [];
+  const total = config.rounds * config.routes.length * config.variants.length;
+  log(`${config.rounds} interleaved rounds x ${config.routes.length} routes x ${config.variants.length} variants, ${config.duration} s each (~${Math.ceil((total * (config.duration + 0.4)) / 60)} min)`);
+  for (let round = 0; round < config.rounds; round++) {
+    for (const route of config.routes) {
+      // Rotate the order each round, so no variant always runs first or right after another.
+      const shift = round % config.variants.length;
+      const order = [...config.variants.slice(shift), ...config.variants.slice(0, shift)];
+      for (const variant of order) {
+        const run = await measure(variant, route, config.duration, round);
+        runs.push(run);
+        if (run.errors || run.non2xx) log(`  ${variant} /${route}: ${run.errors} errors, ${run.non2xx} non-2xx`);
+      }
+    }
+    const done = runs.filter((r) => r.round === round);
+    log(`round ${round + 1}/${config.rounds}: ${done.map((r) => `${r.variant}/${r.route} ${Math.round(r.rps)}`).join(', ')}`);
+  }
+  await Promise.all(Object.values(servers).map((s) => s.stop()));
+  for (const key of Object.keys(servers)) delete servers[key];
+
+  let memory = [];
+  if (config.memory) {
+    log(`memory per session: ${config.memorySessions} sessions through POST /new`);
+    for (const variant of ['ours-memory', 'es-memory', 'bare']) memory.push(await measureMemory(variant, config.memorySessions));
+  }
+
+  const rows = summarize(runs, config.variants, config.routes);
+  const date = new Date().toISOString();
+  const result = {
+    date,
+    command: 'cd bench && npm install && npm run bench',
+    machine,
+    config,
+    summary: rows.map((r) => ({ ...r, rps: round(r.rps, 0), ratio: round(r.ratio, 3), ratioMin: round(r.ratioMin, 3), ratioMax: round(r.ratioMax, 3), storeCallsPerRequest: round(r.storeCallsPerRequest, 3), redisPerRequest: round(r.redisPerRequest, 3) })),
+    memory,
+    runs,
+  };
+
+  const table = markdownTable(rows);
+  const memTable = memory.length ? memoryTable(memory) : '';
+  console.log(`\n${machine.nproc} x ${machine.cpu}, Node ${machine.node}, ${config.rounds} rounds x ${config.duration} s, ${config.connections} connections\n`);
+  console.log(table);
+  if (memTable) console.log(`\nMemory per stored session (${config.memorySessions} sessions):\n\n${memTable}`);
+
+  const resultsDir = join(BENCH_DIR, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'latest.md'), `${table}\n\n${memTable}\n`);
+  copyFileSync(file, join(resultsDir, 'latest.json'));
+  log(`wrote ${file}`);
+  if (defaultRun || env.BENCH_SAVE === '1') {
+    copyFileSync(file, join(BENCH_DIR, 'RESULTS.json'));
+    log('wrote RESULTS.json (committed copy of this run)');
+  }
+  const misses = rows.filter((r) => r.verdict && r.verdict !== 'PASS');
+  if (misses.length) log(`${misses.length} target(s) missed: ${misses.map((r) => `${r.variant} /${r.route}`).join(', ')}`);
+} finally {
+  await cleanup();
+  log('stopped all servers and redis-server');
+}
