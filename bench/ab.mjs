@@ -8,7 +8,7 @@
 // repo's node_modules (ln -s /work/main/node_modules /tmp/exp/node_modules) so it resolves the
 // same Nest packages. Interleaved rounds, as run.mjs; prints median req/s, ratio to bare and
 // the server's CPU µs per request (the steadiest number on a 2-core machine).
-import { cpuBetween, cpuSnapshot } from './lib/cpu.mjs';
+import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
 import { startRedis, startVariant } from './lib/processes.mjs';
 import { median } from './lib/report.mjs';
@@ -36,12 +36,13 @@ try {
   }
   const once = async (e, route, seconds) => {
     const r = ROUTES[route];
+    await waitForQuiet({ timeout: 10_000 });
     const before = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
     const result = await runLoad({ url: e.server.url, route: r, cookies: r.cookies ? e.cookies[r.cookies] : null, connections: 50, duration: seconds });
     const after = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
     const cpu = cpuBetween(before, after, e.server.pid, redis?.pid ?? e.server.pid);
     if (result.non2xx || result.errors) console.error(`${e.label} /${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    return { rps: result.requests.total / result.duration, cpuUs: (cpu.server * 1e6) / result.requests.total };
+    return { rps: result.requests.total / result.duration, cpuUs: (cpu.server * 1e6) / result.requests.total, foreign: cpu.foreignShare };
   };
   for (const route of routes) for (const e of entries) await once(e, route, 1);
   for (let round = 0; round < rounds; round++) {
@@ -60,7 +61,7 @@ for (const route of routes) {
     const mine = runs.filter((r) => r.route === route && r.label === e.label);
     const ratios = mine.map((r) => r.rps / runs.find((b) => b.route === route && b.label === 'bare' && b.round === r.round).rps);
     console.log(
-      `  ${e.label.padEnd(40)} ${String(Math.round(median(mine.map((r) => r.rps)))).padStart(6)} req/s  ratio ${median(ratios).toFixed(3)}  CPU ${median(mine.map((r) => r.cpuUs)).toFixed(1)} µs/req`,
+      `  ${e.label.padEnd(40)} ${String(Math.round(median(mine.map((r) => r.rps)))).padStart(6)} req/s  ratio ${median(ratios).toFixed(3)}  CPU ${median(mine.map((r) => r.cpuUs)).toFixed(1)} µs/req  (other jobs: max ${Math.round(100 * Math.max(...mine.map((r) => r.foreign)))} % CPU)`,
     );
   }
 }

@@ -13,6 +13,7 @@
 //   BENCH_MEMORY=0         skip the memory-per-session measurement
 //   BENCH_MEMORY_SESSIONS  sessions for the memory measurement (default 100000)
 //   BENCH_SKIP_BUILD=1     use ../dist as it is
+//   BENCH_QUIET_TIMEOUT    ms to wait before each run for other jobs to leave the CPUs idle (10000)
 //   BENCH_SAVE=1           also write RESULTS.json (done anyway for a run with default settings)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,8 +22,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
 import { commandStats, sessionCommandsBetween, startRedis, startVariant } from './lib/processes.mjs';
-import { cpuBetween, cpuSnapshot } from './lib/cpu.mjs';
-import { markdownTable, memoryTable, round, summarize } from './lib/report.mjs';
+import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
+import { markdownTable, median, memoryTable, round, summarize } from './lib/report.mjs';
 import { measureMemory } from './memory.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +46,8 @@ const config = {
   variants: env.BENCH_VARIANTS ? ['bare', ...env.BENCH_VARIANTS.split(',').filter((v) => v !== 'bare')] : ALL_VARIANTS,
   routes: env.BENCH_ROUTES ? env.BENCH_ROUTES.split(',') : Object.keys(ROUTES),
   memory: env.BENCH_MEMORY !== '0',
+  // Before each run, wait up to this many ms for other jobs to leave the CPUs idle (< 15 % busy).
+  quietTimeout: Math.round(numberFrom('BENCH_QUIET_TIMEOUT', quick ? 2000 : 10_000)),
   memorySessions: Math.round(numberFrom('BENCH_MEMORY_SESSIONS', quick ? 10_000 : 100_000)),
 };
 for (const v of config.variants) if (!ALL_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
@@ -135,6 +138,7 @@ try {
   const measure = async (variant, routeName, duration, round) => {
     const server = servers[variant];
     const route = ROUTES[routeName];
+    const quiet = round >= 0 ? await waitForQuiet({ timeout: config.quietTimeout }) : undefined;
     const before = await server.call('stats');
     const redisBefore = await commandStats(redis.port);
     const cpuBefore = cpuSnapshot([server.pid, redis.pid]);
@@ -175,6 +179,7 @@ try {
       // with processes that are not the bench's (other jobs disturb the run).
       serverCpuUsPerRequest: (cpu.server * 1e6) / result.requests.total,
       foreignCpuShare: cpu.foreignShare,
+      busyBeforeShare: quiet,
       storeCalls,
       storeCallsTotal,
       redis: sessionCommandsBetween(redisBefore, redisAfter),
@@ -239,6 +244,9 @@ try {
     copyFileSync(file, join(BENCH_DIR, 'RESULTS.json'));
     log('wrote RESULTS.json (committed copy of this run)');
   }
+  const foreign = runs.map((r) => r.foreignCpuShare);
+  const noisy = runs.filter((r) => r.foreignCpuShare > 0.1).length;
+  log(`CPU used by other processes during runs: median ${(100 * median(foreign)).toFixed(1)} %, max ${(100 * Math.max(...foreign)).toFixed(1)} % of the machine; ${noisy}/${runs.length} runs above 10 %`);
   const misses = rows.filter((r) => r.verdict && r.verdict !== 'PASS');
   if (misses.length) log(`${misses.length} target(s) missed: ${misses.map((r) => `${r.variant} /${r.route}`).join(', ')}`);
 } finally {

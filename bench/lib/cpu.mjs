@@ -38,3 +38,20 @@ export function cpuBetween(before, after, serverPid, redisPid) {
   const foreign = Math.max(0, busy - server - redis - self);
   return { server, redis, self, foreignShare: total > 0 ? foreign / total : 0 };
 }
+
+/**
+ * Waits (up to `timeout` ms) until the machine is quiet: less than `maxShare` of all CPUs busy
+ * over a `window` ms sample, while the bench's own processes are idle between runs. Other jobs
+ * on a shared 2-core machine (test suites, builds) distort a run far more than noise does.
+ * Resolves to the last busy share measured.
+ */
+export async function waitForQuiet({ maxShare = 0.15, window = 400, timeout = 20_000 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const a = machineCpu();
+    await new Promise((r) => setTimeout(r, window));
+    const b = machineCpu();
+    const share = b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+    if (share <= maxShare || Date.now() >= deadline) return share;
+  }
+}

@@ -1,8 +1,51 @@
 // Type-only: ioredis is an optional peer dependency, and this module must load without it.
 import type { Cluster, Redis } from 'ioredis';
-import type { UpdatableSessionStore } from '../interfaces/session-store.interface.js';
+import { createHash } from 'node:crypto';
+import type {
+  LockingSessionStore,
+  MergeableSessionStore,
+  SessionFieldPatch,
+  UpdatableSessionStore,
+  UserIndexedSessionStore,
+  UserSessionEntry,
+} from '../interfaces/session-store.interface.js';
 
-export type RedisStoreOperation = 'read' | 'write' | 'update' | 'remove' | 'touch';
+export type RedisStoreOperation = 'read' | 'write' | 'update' | 'remove' | 'touch' | 'lock' | 'index';
+
+/**
+ * One round trip per commit: set the changed fields, delete the removed ones, refresh the TTL.
+ * An update of a record that no longer exists does nothing (a logout is never undone).
+ * ARGV: mode ('c' | 'u'), ttl ms, number of fields set, field/value pairs, fields to delete.
+ */
+const PATCH_SCRIPT = `
+if ARGV[1] == 'u' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == 'c' then redis.call('DEL', KEYS[1]) end
+local n = tonumber(ARGV[3])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, 3 + 2 * n)) end
+if #ARGV > 3 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 4 + 2 * n, #ARGV)) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** Releases a lock only for its owner's token. */
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** Adds an index entry and keeps the index alive as long as its longest-lived session. */
+const INDEX_SCRIPT = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1`;
+
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+const PATCH = script(PATCH_SCRIPT);
+const RELEASE = script(RELEASE_SCRIPT);
+const INDEX = script(INDEX_SCRIPT);
 
 export interface RedisStoreOptions {
   /** An ioredis `Redis` or `Cluster`. The app owns it: the store never connects or quits it. */
@@ -23,6 +66,11 @@ export interface RedisStoreOptions {
    * commands while disconnected and retries them for far longer than a request can wait.
    */
   timeout?: number;
+  /**
+   * Prefix of the per-user index keys (`<indexPrefix>user:<userId>`, `<indexPrefix>handle:<handle>`).
+   * Default: `prefix` when it is a string, else `'sess:'`.
+   */
+  indexPrefix?: string;
 }
 
 /** A Redis command did not answer within the store's `timeout`. */
@@ -51,9 +99,10 @@ const REQUIRED_METHODS = ['getBuffer', 'set', 'unlink', 'pexpire'] as const;
  * answers again. That is harmless here: `update` and `touch` never recreate a removed record,
  * and `remove` is idempotent.
  */
-export class RedisStore implements UpdatableSessionStore {
+export class RedisStore implements UpdatableSessionStore, MergeableSessionStore, LockingSessionStore, UserIndexedSessionStore {
   private readonly client: Redis | Cluster;
   private readonly keyOf: (id: string) => string;
+  private readonly indexPrefix: string;
   private readonly fallbackTtl: number;
   private readonly timeout: number;
 
@@ -62,6 +111,9 @@ export class RedisStore implements UpdatableSessionStore {
       throw new TypeError('RedisStore: options are required: new RedisStore({ client }).');
     }
     const { client, prefix = DEFAULT_PREFIX, fallbackTtl = DEFAULT_FALLBACK_TTL, timeout = DEFAULT_TIMEOUT } = options;
+    const indexPrefix = options.indexPrefix ?? (typeof prefix === 'string' ? prefix : DEFAULT_PREFIX);
+    if (typeof indexPrefix !== 'string') throw new TypeError('RedisStore: `indexPrefix` must be a string.');
+    this.indexPrefix = indexPrefix;
     if (client === null || typeof client !== 'object') {
       throw new TypeError('RedisStore: `client` is required (an ioredis Redis or Cluster instance).');
     }
@@ -127,6 +179,93 @@ export class RedisStore implements UpdatableSessionStore {
     await this.bounded('touch', () => this.client.pexpire(key, this.ttlMs(undefined, ttl)));
   }
 
+  async readFields(id: string, _lifetime: number): Promise<Map<string, Uint8Array> | null> {
+    const key = this.keyOf(id);
+    const fields = await this.bounded('read', () => this.client.hgetallBuffer(key));
+    const entries = Object.entries(fields ?? {});
+    return entries.length === 0 ? null : new Map(entries);
+  }
+
+  async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
+    const key = this.keyOf(id);
+    const args: (string | Buffer)[] = [mode === 'create' ? 'c' : 'u', String(this.ttlMs(undefined, ttl)), String(patch.set.size)];
+    for (const [field, value] of patch.set) args.push(field, toBuffer(value));
+    args.push(...patch.unset);
+    const reply = await this.bounded(mode === 'create' ? 'write' : 'update', () => this.run(PATCH, key, args));
+    return reply === 1;
+  }
+
+  async acquireLock(id: string, token: string, ttl: number): Promise<boolean> {
+    const key = `${this.keyOf(id)}:lock`;
+    const reply = await this.bounded('lock', () => this.client.set(key, token, 'PX', Math.max(1, Math.ceil(ttl)), 'NX'));
+    return reply === 'OK';
+  }
+
+  async releaseLock(id: string, token: string): Promise<void> {
+    const key = `${this.keyOf(id)}:lock`;
+    await this.bounded('lock', () => this.run(RELEASE, key, [token]));
+  }
+
+  async indexUserSession(userId: string, entry: UserSessionEntry): Promise<void> {
+    const ms = String(Math.max(1, Math.ceil(entry.expiresAt - Date.now())));
+    // Two keys on possibly different Cluster slots: two single-key commands, sent together.
+    await this.bounded('index', () =>
+      Promise.all([
+        this.run(INDEX, this.userKey(userId), [entry.handle, JSON.stringify(entry), ms]),
+        this.client.set(this.handleKey(entry.handle), userId, 'PX', Number(ms)),
+      ]),
+    );
+  }
+
+  async listUserSessions(userId: string): Promise<UserSessionEntry[]> {
+    const raw = await this.bounded('index', () => this.client.hgetall(this.userKey(userId)));
+    const now = Date.now();
+    const live: UserSessionEntry[] = [];
+    const expired: string[] = [];
+    for (const [handle, json] of Object.entries(raw ?? {})) {
+      const entry = parseEntry(json);
+      if (entry && entry.expiresAt > now) live.push(entry);
+      else expired.push(handle);
+    }
+    if (expired.length > 0) {
+      // Pruning is housekeeping: a failure here must not fail the listing.
+      await this.bounded('index', () => this.client.hdel(this.userKey(userId), ...expired)).catch(() => undefined);
+    }
+    return live;
+  }
+
+  async unindexUserSession(userId: string, handle: string): Promise<void> {
+    await this.bounded('index', () =>
+      Promise.all([this.client.hdel(this.userKey(userId), handle), this.client.unlink(this.handleKey(handle))]),
+    );
+  }
+
+  async resolveUserSession(handle: string): Promise<{ userId: string; sessionId: string } | null> {
+    const userId = await this.bounded('index', () => this.client.get(this.handleKey(handle)));
+    if (userId === null) return null;
+    const json = await this.bounded('index', () => this.client.hget(this.userKey(userId), handle));
+    const entry = json === null ? undefined : parseEntry(json);
+    return entry ? { userId, sessionId: entry.sessionId } : null;
+  }
+
+  private userKey(userId: string): string {
+    return `${this.indexPrefix}user:${userId}`;
+  }
+
+  private handleKey(handle: string): string {
+    return `${this.indexPrefix}handle:${handle}`;
+  }
+
+  /** EVALSHA, falling back to EVAL once when the server does not know the script yet. */
+  private async run(scriptToRun: Script, key: string, args: (string | Buffer)[]): Promise<unknown> {
+    try {
+      return await this.client.evalsha(scriptToRun.sha, 1, key, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
+      return this.client.eval(scriptToRun.source, 1, key, ...args);
+    }
+  }
+
   /**
    * With `lifetime` 0 the module cannot know when the browser drops the cookie, so the record
    * lives `fallbackTtl`, capped by any positive `ttl` (a TTL never exceeds what the session has left).
@@ -158,6 +297,15 @@ export class RedisStore implements UpdatableSessionStore {
           },
         );
     });
+  }
+}
+
+function parseEntry(json: string): UserSessionEntry | undefined {
+  try {
+    const entry = JSON.parse(json) as UserSessionEntry;
+    return typeof entry?.sessionId === 'string' && typeof entry.expiresAt === 'number' ? entry : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
 import { CookieSigner } from '../../../src/cookies/cookie.signer.js';
-import { OLD_SECRET, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { OLD_SECRET, PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 
 @Controller()
 class CookieController {
@@ -21,9 +21,9 @@ function appModule(options: Parameters<typeof SessionModule.forRoot>[0]) {
   return FixtureModule;
 }
 
-describe('session cookie attributes', () => {
+describe.each(PLATFORMS)('session cookie attributes (%s)', (platform) => {
   it('defaults (SPEC §8): sid, Max-Age 14 days, Path=/, HttpOnly, Secure, SameSite=Lax', async () => {
-    const app = await startApp(appModule({ secret: SECRET }));
+    const app = await startApp(appModule({ secret: SECRET }), platform);
     const res = await http(app).get('/write').expect(200);
     const [line] = setCookies(res);
     expect(line).toMatch(/^sid=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; /);
@@ -40,6 +40,7 @@ describe('session cookie attributes', () => {
         secret: SECRET,
         cookie: { name: '__Secure-app', path: '/', domain: 'example.test', sameSite: 'none', secure: true, httpOnly: false, partitioned: true, priority: 'high' },
       }),
+      platform,
     );
     const [line] = setCookies(await http(app).get('/write').expect(200));
     const attributes = line.split('; ');
@@ -51,7 +52,7 @@ describe('session cookie attributes', () => {
   });
 
   it('signs the ID with HMAC-SHA256 under the first secret', async () => {
-    const app = await startApp(appModule({ secret: [SECRET, OLD_SECRET], cookie: { secure: false } }));
+    const app = await startApp(appModule({ secret: [SECRET, OLD_SECRET], cookie: { secure: false } }), platform);
     const pair = sessionCookie(await http(app).get('/write').expect(200))!;
     const value = pair.slice('sid='.length);
     expect(new CookieSigner([SECRET], 200).verify(value)).toMatchObject({ ok: true, secretIndex: 0 });
@@ -60,13 +61,13 @@ describe('session cookie attributes', () => {
   });
 });
 
-describe('secret rotation', () => {
+describe.each(PLATFORMS)('secret rotation (%s)', (platform) => {
   const store = new MemoryStore();
   let oldApp: INestApplication;
   let rotatedApp: INestApplication;
   beforeAll(async () => {
-    oldApp = await startApp(appModule({ secret: OLD_SECRET, store, cookie: { secure: false } }));
-    rotatedApp = await startApp(appModule({ secret: [SECRET, OLD_SECRET], store, cookie: { secure: false } }));
+    oldApp = await startApp(appModule({ secret: OLD_SECRET, store, cookie: { secure: false } }), platform);
+    rotatedApp = await startApp(appModule({ secret: [SECRET, OLD_SECRET], store, cookie: { secure: false } }), platform);
   });
   afterAll(async () => {
     await oldApp.close();
@@ -87,7 +88,7 @@ describe('secret rotation', () => {
 
   it('rejects a cookie signed by a secret that was retired', async () => {
     const retired = sessionCookie(await http(rotatedApp).get('/write').expect(200))!;
-    const onlyNew = await startApp(appModule({ secret: OLD_SECRET, store, cookie: { secure: false } }));
+    const onlyNew = await startApp(appModule({ secret: OLD_SECRET, store, cookie: { secure: false } }), platform);
     await http(onlyNew).get('/read').set('Cookie', retired).expect(200, { n: null });
     await onlyNew.close();
   });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { Session, SessionModule, type SessionData, type SessionStore } from '../../../src/index.js';
 import { CountingStore } from '../../support/counting-store.js';
-import { SECRET, http, idOf, sessionCookie, setCookies, sleep, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, sleep, startApp, type Platform } from '../../support/session-app.js';
 
 @Controller()
 class ExpiryController {
@@ -34,10 +34,12 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function boot(options: Omit<Parameters<typeof SessionModule.forRoot>[0], 'secret'>) {
+type BootOptions = Omit<Parameters<typeof SessionModule.forRoot>[0], 'secret'>;
+
+async function bootOn(platform: Platform, options: BootOptions) {
   @Module({ imports: [SessionModule.forRoot({ secret: SECRET, logger: false, cookie: { secure: false }, ...options })], controllers: [ExpiryController] })
   class FixtureModule {}
-  app = await startApp(FixtureModule);
+  app = await startApp(FixtureModule, platform);
   return app;
 }
 
@@ -46,7 +48,9 @@ const maxAgeOf = (res: { headers: Record<string, unknown> }) => {
   return match ? Number(match[1]) : undefined;
 };
 
-describe('expiry enforced on the server', () => {
+describe.each(PLATFORMS)('expiry enforced on the server (%s)', (platform) => {
+  const boot = (options: BootOptions) => bootOn(platform, options);
+
   it('fixed lifetime: ends lifetime after creation even if the client replays the cookie and the store keeps it', async () => {
     const store = new ForgetfulTtlStore();
     const target = await boot({ lifetime: 1, store });

@@ -19,10 +19,7 @@ import {
   type SessionData,
 } from '../../../src/index.js';
 import { CountingStore } from '../../support/counting-store.js';
-import { RecordingLogger, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
-
-const store = new CountingStore();
-const logger = new RecordingLogger();
+import { PLATFORMS, RecordingLogger, SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
 
 /** Loads the session in a guard, as an auth guard would; guards run before interceptors. */
 @Injectable()
@@ -94,28 +91,34 @@ class ClassAutoloadController {
   }
 }
 
-@Module({
-  imports: [
-    SessionModule.forRoot({
-      secret: SECRET,
-      store,
-      logger,
-      cookie: { secure: false },
-      autoload: ['/auto', '/autoload-off', /^\/re-\d+$/],
-      skip: 'X-Skip-Session',
-    }),
-  ],
-  controllers: [LifecycleController, ClassAutoloadController],
-  providers: [LoggedInGuard],
-})
-class AppModule {}
+function fixture() {
+  const store = new CountingStore();
+  const logger = new RecordingLogger();
+  @Module({
+    imports: [
+      SessionModule.forRoot({
+        secret: SECRET,
+        store,
+        logger,
+        cookie: { secure: false },
+        autoload: ['/auto', '/autoload-off', /^\/re-\d+$/],
+        skip: 'X-Skip-Session',
+      }),
+    ],
+    controllers: [LifecycleController, ClassAutoloadController],
+    providers: [LoggedInGuard],
+  })
+  class AppModule {}
+  return { store, logger, AppModule };
+}
 
-describe('request lifecycle', () => {
+describe.each(PLATFORMS)('request lifecycle (%s)', (platform) => {
+  const { store, logger, AppModule } = fixture();
   let app: INestApplication;
   let cookie: string;
 
   beforeAll(async () => {
-    app = await startApp(AppModule);
+    app = await startApp(AppModule, platform);
     cookie = sessionCookie(await http(app).get('/login').expect(200))!;
   });
   afterAll(async () => {
@@ -197,7 +200,7 @@ describe('request lifecycle', () => {
   });
 });
 
-describe('autoload patterns', () => {
+describe.each(PLATFORMS)('autoload patterns (%s)', (platform) => {
   @Controller()
   class PathsController {
     constructor(private readonly sessions: SessionService) {}
@@ -212,7 +215,7 @@ describe('autoload patterns', () => {
   class PathsModule {}
 
   let app: INestApplication;
-  beforeAll(async () => { app = await startApp(PathsModule); });
+  beforeAll(async () => { app = await startApp(PathsModule, platform); });
   afterAll(async () => { await app.close(); });
 
   it.each([
@@ -230,13 +233,13 @@ describe('autoload patterns', () => {
   it('autoload: true loads everywhere', async () => {
     @Module({ imports: [SessionModule.forRoot({ secret: SECRET, logger: false, autoload: true })], controllers: [PathsController] })
     class AllModule {}
-    const all = await startApp(AllModule);
+    const all = await startApp(AllModule, platform);
     await http(all).get('/other').expect(200, { loaded: true });
     await all.close();
   });
 });
 
-describe('skip as a function, requestProperty, logger: false', () => {
+describe.each(PLATFORMS)('skip as a function, requestProperty, logger: false (%s)', (platform) => {
   const quietStore = new CountingStore();
   @Controller()
   class C {
@@ -261,7 +264,7 @@ describe('skip as a function, requestProperty, logger: false', () => {
   class M {}
 
   let app: INestApplication;
-  beforeAll(async () => { app = await startApp(M); });
+  beforeAll(async () => { app = await startApp(M, platform); });
   afterAll(async () => { await app.close(); });
 
   it('puts the data on the configured property', async () => {

@@ -15,7 +15,7 @@ import {
   type SessionStore,
 } from '../../../src/index.js';
 import { readSessionData } from '../../../src/testing/index.js';
-import { SECRET, http, idOf, sessionCookie } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, createPlatformApp, http, idOf, initApp, sessionCookie, type Platform } from '../../support/session-app.js';
 
 /** A store that needs a provider from another module: built by Nest DI. */
 @Injectable()
@@ -66,11 +66,10 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function boot(imports: unknown[]) {
+async function bootOn(platform: Platform, imports: unknown[]) {
   const moduleRef = await Test.createTestingModule({ imports: imports as never[], controllers: [CountController] }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
+  app = createPlatformApp(moduleRef, platform);
+  return initApp(app);
 }
 
 async function countsTwice(target: INestApplication) {
@@ -79,7 +78,9 @@ async function countsTwice(target: INestApplication) {
   return idOf(sessionCookie(first))!;
 }
 
-describe('SessionModule wiring', () => {
+describe.each(PLATFORMS)('SessionModule wiring (%s)', (platform) => {
+  const boot = (imports: unknown[]) => bootOn(platform, imports);
+
   it('forRoot: provides SessionService, SESSION_OPTIONS (defaults applied) and SESSION_STORE', async () => {
     const store = new MemoryStore();
     const target = await boot([SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })]);
