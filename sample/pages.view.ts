@@ -1,8 +1,29 @@
-import { html, layout } from './html.js';
+import { SafeHtml, html, layout } from './html.js';
 import type { SessionView } from './session-data.js';
 import { USERNAME_MAX_LENGTH } from './username.pipe.js';
 
-export function renderHomePage(view: SessionView): string {
+export interface ActiveSession {
+  readonly created: Date;
+  readonly lastSeen: Date;
+  readonly userAgent?: string;
+  readonly current: boolean;
+}
+
+function renderActiveSessions(sessions: readonly ActiveSession[]): SafeHtml {
+  if (sessions.length === 0) return new SafeHtml('');
+  const rows = sessions.map(
+    (s) => html`<tr class="${s.current ? 'current' : 'other'}"><td>${s.userAgent ?? 'unknown browser'}${s.current ? ' (this one)' : ''}</td>
+<td>${s.created.toISOString()}</td><td>${s.lastSeen.toISOString()}</td></tr>`,
+  );
+  return html`<div class="card" id="active-sessions">
+  <h2>Your active sessions</h2>
+  <table><thead><tr><th>Browser</th><th>Started</th><th>Last seen</th></tr></thead><tbody>${rows}</tbody></table>
+  <form method="post" action="/sessions/logout-others"><button type="submit">Log out everywhere else</button></form>
+</div>`;
+}
+
+export function renderHomePage(view: SessionView, sessions: readonly ActiveSession[] = [], notices: readonly string[] = []): string {
+  const flash = notices.map((notice) => html`<p class="notice">${notice}</p>`);
   const account =
     view.username === null
       ? html`<form method="post" action="/login">
@@ -18,7 +39,8 @@ export function renderHomePage(view: SessionView): string {
 <div class="card">
   <p>You have loaded this page <strong id="visits">${view.visits}</strong> time(s) in this session.</p>
 </div>
-<div class="card">${account}</div>
+${flash}<div class="card">${account}</div>
+${renderActiveSessions(sessions)}
 <p>JSON: <code>GET /api/session</code>, <code>POST /api/login</code>, <code>POST /api/logout</code>.</p>`,
   );
 }

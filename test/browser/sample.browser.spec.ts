@@ -161,7 +161,7 @@ describeBrowser('sample app in chromium', () => {
     // follows to `/`, whose visit counter starts a new, anonymous session.
     const [logout] = await Promise.all([
       page.waitForResponse((response) => new URL(response.url()).pathname === '/logout'),
-      page.getByRole('button', { name: 'Log out' }).click(),
+      page.getByRole('button', { name: 'Log out', exact: true }).click(),
     ]);
     expect(logout.status()).toBe(303);
     expect(await logout.headerValue('set-cookie')).toMatch(new RegExp(`^${COOKIE}=;.*Max-Age=0`, 'i'));
@@ -183,6 +183,37 @@ describeBrowser('sample app in chromium', () => {
     expect(await page.locator('#username').count()).toBe(0);
     expect(await visits(page)).toBe(1);
     expect(idOf((await sessionCookie(context))!.value)).not.toBe(idOf(loggedIn));
+  }, SCENARIO_TIMEOUT);
+
+  it('lists the user\'s active sessions and logs out everywhere else', async () => {
+    const name = `grace-${Date.now()}`;
+    const login = async (page: Page) => {
+      await page.goto('/');
+      await page.getByLabel('Name').fill(name);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(`${baseUrl}/`);
+    };
+    const laptop = await newPage();
+    const phone = await newPage();
+    await login(laptop.page);
+    // The flash message shows once, on the page after the login redirect.
+    expect(await laptop.page.locator('.notice').textContent()).toBe(`Welcome, ${name}.`);
+    await login(phone.page);
+    await laptop.page.reload();
+    expect(await laptop.page.locator('.notice').count()).toBe(0);
+    expect(await laptop.page.locator('#active-sessions tbody tr').count()).toBe(2);
+    expect(await laptop.page.locator('#active-sessions tr.current').count()).toBe(1);
+
+    await laptop.page.getByRole('button', { name: 'Log out everywhere else' }).click();
+    await laptop.page.waitForURL(`${baseUrl}/`);
+    expect(await laptop.page.locator('.notice').textContent()).toBe('Logged out 1 other session(s).');
+    expect(await laptop.page.locator('#username').textContent()).toBe(name);
+    expect(await laptop.page.locator('#active-sessions tbody tr').count()).toBe(1);
+
+    // The other browser's cookie no longer names a session: it is logged out.
+    await phone.page.reload();
+    expect(await phone.page.locator('#username').count()).toBe(0);
+    expect(await visits(phone.page)).toBe(1);
   }, SCENARIO_TIMEOUT);
 
   it('keeps the session cookie away from scripts (HttpOnly)', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Res, type INestApplication } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
 import { platformResponse } from '../../support/platform-response.js';
 import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
@@ -12,6 +13,8 @@ import { stored } from '../commit-rules/fixtures.js';
  */
 @Controller('direct')
 class DirectResponseController {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   @Get('seed') seed(@Session() session: SessionData) {
     session.user = 'ada';
     return { ok: true };
@@ -62,6 +65,19 @@ class DirectResponseController {
     session.style = 'own-cookie-in-head';
     platformResponse(res).raw.writeHead(200, { 'Content-Type': 'text/plain', 'Set-Cookie': 'other=1; Path=/' });
     platformResponse(res).raw.end('explicit head');
+  }
+  /** The handler's cookie goes through Nest's own platform-neutral API. */
+  @Get('adapter-cookie') adapterCookie(@Session() session: SessionData, @Res() res: unknown) {
+    session.style = 'adapter-cookie';
+    this.adapterHost.httpAdapter.setCookie(res, 'other', '1', { path: '/' });
+    platformResponse(res).json({ ok: true });
+  }
+  @Get('adapter-cookie-write-head') adapterCookieWriteHead(@Session() session: SessionData, @Res() res: unknown) {
+    session.style = 'adapter-cookie-write-head';
+    this.adapterHost.httpAdapter.setCookie(res, 'other', '1', { path: '/' });
+    const { raw } = platformResponse(res);
+    raw.writeHead(200, { 'Content-Type': 'text/plain' });
+    raw.end('explicit head');
   }
   @Get('read') read(@Session() session: SessionData, @Res() res: unknown) {
     platformResponse(res).json({ style: session.style ?? null, user: session.user ?? null });
@@ -136,6 +152,17 @@ describe.each(PLATFORMS)('answer styles: @Res() without passthrough (the handler
     expect(cookies.filter((c) => c.startsWith('other=1'))).toHaveLength(1);
     expect(await stored(store, idOf(sessionCookie(res)))).toEqual({ style: 'own-cookie-write-head' });
   });
+
+  it.each(['adapter-cookie', 'adapter-cookie-write-head'])(
+    "%s: a cookie set with Nest's HttpAdapter.setCookie() is kept next to the session cookie",
+    async (style) => {
+      const res = await http(app).get(`/direct/${style}`).expect(200);
+      const cookies = setCookies(res);
+      expect(cookies.filter((c) => c.startsWith('other=1'))).toHaveLength(1);
+      expect(cookies.filter((c) => c.startsWith('sid='))).toHaveLength(1);
+      expect(await stored(store, idOf(sessionCookie(res)))).toEqual({ style });
+    },
+  );
 
   it('a Set-Cookie inside the headers object given to writeHead() is kept next to the session cookie', async () => {
     const res = await http(app).get('/direct/own-cookie-in-head').expect(200);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BadRequestException, Controller, Get, Module, Res, type INestApplication } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
 import { platformResponse } from '../../support/platform-response.js';
 import { PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
@@ -7,6 +8,8 @@ import { stored } from '../commit-rules/fixtures.js';
 
 @Controller('passthrough')
 class PassthroughController {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   @Get('own-cookie') ownCookie(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
     platformResponse(res).cookie('other', '1');
     session.style = 'own-cookie';
@@ -22,6 +25,13 @@ class PassthroughController {
     platformResponse(res).status(202).setHeader('X-Handler', 'yes');
     session.style = 'status';
     return { accepted: true };
+  }
+  /** The handler's cookies go through Nest's own platform-neutral API. */
+  @Get('adapter-cookie') adapterCookie(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
+    this.adapterHost.httpAdapter.setCookie(res, 'a', '1', { path: '/' });
+    this.adapterHost.httpAdapter.appendHeader(res, 'Set-Cookie', 'b=2; Path=/');
+    session.style = 'adapter-cookie';
+    return { ok: true };
   }
   @Get('own-cookie-400') ownCookie400(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
     platformResponse(res).cookie('other', '1');
@@ -65,6 +75,13 @@ describe.each(PLATFORMS)('answer styles: @Res({ passthrough: true }) (%s)', (pla
     const names = setCookies(res).map((c) => c.slice(0, c.indexOf('=')));
     expect(names.sort()).toEqual(['a', 'b', 'sid']);
     expect(await stored(store, idOf(sessionCookie(res)))).toEqual({ style: 'set-header' });
+  });
+
+  it("cookies set with Nest's HttpAdapter.setCookie() / appendHeader() are all kept", async () => {
+    const res = await http(app).get('/passthrough/adapter-cookie').expect(200, { ok: true });
+    const names = setCookies(res).map((c) => c.slice(0, c.indexOf('=')));
+    expect(names.sort()).toEqual(['a', 'b', 'sid']);
+    expect(await stored(store, idOf(sessionCookie(res)))).toEqual({ style: 'adapter-cookie' });
   });
 
   it("the handler's status and headers are kept, the change saved", async () => {

@@ -13,17 +13,27 @@ interface Tap {
   port: number;
   socket: net.Socket;
   buffer: string;
-  lines: string[][];
+  lines: SeenCommand[];
 }
 
-/** Parses one MONITOR line: `+1712345678.123456 [0 127.0.0.1:5000] "SET" "key" ...`. */
-function parseMonitorLine(line: string): string[] | undefined {
+/** One command as MONITOR reports it: name upper-cased, arguments as printed, and its origin. */
+export interface SeenCommand {
+  name: string;
+  args: string[];
+  /** Run by a Lua script (EVAL/EVALSHA) rather than sent by a client: not a round trip. */
+  lua: boolean;
+}
+
+/** Parses one MONITOR line: `+1712345678.123456 [0 127.0.0.1:5000] "SET" "key" ...` (`[0 lua]` inside scripts). */
+function parseMonitorLine(line: string): SeenCommand | undefined {
   if (!line.startsWith('+') || !line.includes('] "')) return undefined;
+  const source = line.slice(line.indexOf('[') + 1, line.indexOf(']'));
   const args: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"/g;
   const body = line.slice(line.indexOf('] "') + 2);
   for (let m = re.exec(body); m; m = re.exec(body)) args.push(m[1]!);
-  return args;
+  if (args.length === 0) return undefined;
+  return { name: args[0]!.toUpperCase(), args: args.slice(1), lua: /\blua\b/.test(source) };
 }
 
 /** Records the commands that reach one or more Redis nodes between two markers. */
@@ -50,8 +60,8 @@ export class CommandRecorder {
                   resolve(tap);
                   continue;
                 }
-                const args = parseMonitorLine(line);
-                if (args) tap.lines.push(args);
+                const seen = parseMonitorLine(line);
+                if (seen) tap.lines.push(seen);
               }
             });
             socket.write('*1\r\n$7\r\nMONITOR\r\n');
@@ -63,21 +73,19 @@ export class CommandRecorder {
   }
 
   /**
-   * Runs `action` and returns the commands (upper-cased name first, then arguments as MONITOR
-   * prints them) that all monitored nodes received meanwhile, ioredis background traffic excluded.
+   * Runs `action` and returns the commands that all monitored nodes received meanwhile (client
+   * round trips and the commands scripts ran), ioredis background traffic excluded.
    */
-  async record<T>(action: () => Promise<T>): Promise<{ result: T; commands: string[][] }> {
+  async record<T>(action: () => Promise<T>): Promise<{ result: T; commands: SeenCommand[] }> {
     const begin = await this.mark('begin');
     const result = await action();
     const end = await this.mark('end');
-    const commands: string[][] = [];
+    const commands: SeenCommand[] = [];
     for (const tap of this.taps) {
-      const from = tap.lines.findIndex((a) => a[0]?.toUpperCase() === 'ECHO' && a[1] === begin);
-      const to = tap.lines.findIndex((a) => a[0]?.toUpperCase() === 'ECHO' && a[1] === end);
-      for (const args of tap.lines.slice(from + 1, to)) {
-        const name = args[0]!.toUpperCase();
-        if (BACKGROUND.has(name)) continue;
-        commands.push([name, ...args.slice(1)]);
+      const from = tap.lines.findIndex((c) => isMarker(c, begin));
+      const to = tap.lines.findIndex((c) => isMarker(c, end));
+      for (const c of tap.lines.slice(from + 1, to)) {
+        if (!BACKGROUND.has(c.name)) commands.push(c);
       }
       tap.lines.splice(0, to + 1);
     }
@@ -89,7 +97,7 @@ export class CommandRecorder {
     const marker = `sessionkit-${kind}-${++this.markerSeq}`;
     await Promise.all(this.taps.map((tap) => redisCommand(tap.port, ['ECHO', marker])));
     const deadline = Date.now() + 3000;
-    while (!this.taps.every((tap) => tap.lines.some((a) => a[0]?.toUpperCase() === 'ECHO' && a[1] === marker))) {
+    while (!this.taps.every((tap) => tap.lines.some((c) => isMarker(c, marker)))) {
       if (Date.now() > deadline) throw new Error(`MONITOR did not report marker ${marker} within 3 s`);
       await sleep(5);
     }
@@ -101,8 +109,73 @@ export class CommandRecorder {
   }
 }
 
-/** Only the command names, for readable assertions. */
-export const names = (commands: string[][]) => commands.map((c) => c[0]);
+const isMarker = (c: SeenCommand, marker: string) => c.name === 'ECHO' && c.args[0] === marker;
+
+const READS = new Set(['GET', 'GETBUFFER', 'HGETALL', 'HGET', 'HMGET', 'MGET', 'EXISTS']);
+const DATA_WRITES = new Set(['SET', 'SETEX', 'PSETEX', 'GETSET', 'HSET', 'HMSET', 'HSETNX', 'HDEL', 'APPEND', 'RESTORE', 'DEL', 'UNLINK']);
+const TTL_WRITES = new Set(['PEXPIRE', 'EXPIRE', 'PEXPIREAT', 'EXPIREAT', 'PERSIST']);
+const SCRIPTS = new Set(['EVAL', 'EVALSHA', 'EVAL_RO', 'EVALSHA_RO', 'FCALL']);
+
+/** What one request did to one session key, whatever the store's layout (string + SET, or hash + script). */
+export interface KeyActivity {
+  /** Client round trips (commands a script ran are not round trips). */
+  roundTrips: SeenCommand[];
+  /** Round trips that only read. */
+  reads: SeenCommand[];
+  /** Commands (client or script) that changed the data under the key. */
+  dataWrites: SeenCommand[];
+  /** Commands (client or script) that set or changed the TTL, including SET ... PX. */
+  ttlWrites: SeenCommand[];
+  /** TTL in ms the request gave the key (from SET PX or PEXPIRE), if any. */
+  ttlMs: number | undefined;
+  scripts: SeenCommand[];
+}
+
+function flag(c: SeenCommand, name: string): number {
+  return c.args.findIndex((a) => a.toUpperCase() === name);
+}
+
+export function activityOn(commands: readonly SeenCommand[], key: string): KeyActivity {
+  // Scripts name the key as their first key (EVALSHA sha numkeys key ...).
+  const touchesKey = (c: SeenCommand) => (SCRIPTS.has(c.name) ? c.args[2] === key : c.args[0] === key);
+  const mine = commands.filter(touchesKey);
+  const roundTrips = mine.filter((c) => !c.lua);
+  const dataWrites = mine.filter((c) => DATA_WRITES.has(c.name));
+  const ttlWrites = mine.filter((c) => TTL_WRITES.has(c.name) || (c.name === 'SET' && (flag(c, 'PX') >= 0 || flag(c, 'EX') >= 0)));
+  let ttlMs: number | undefined;
+  for (const c of ttlWrites) {
+    if (c.name === 'PEXPIRE') ttlMs = Number(c.args[1]);
+    else if (c.name === 'EXPIRE') ttlMs = Number(c.args[1]) * 1000;
+    else if (flag(c, 'PX') >= 0) ttlMs = Number(c.args[flag(c, 'PX') + 1]);
+    else if (flag(c, 'EX') >= 0) ttlMs = Number(c.args[flag(c, 'EX') + 1]) * 1000;
+  }
+  return {
+    roundTrips,
+    reads: roundTrips.filter((c) => READS.has(c.name)),
+    dataWrites,
+    ttlWrites,
+    ttlMs,
+    scripts: roundTrips.filter((c) => SCRIPTS.has(c.name)),
+  };
+}
+
+/** Whether a write round trip only writes when the record still exists (SET ... XX, or a script guarding with EXISTS). */
+export function isConditionalWrite(trip: SeenCommand, all: readonly SeenCommand[], key: string): boolean {
+  if (trip.name === 'SET') return flag(trip, 'XX') >= 0;
+  if (!SCRIPTS.has(trip.name)) return false;
+  const inScript = all.filter((c) => c.lua && c.args[0] === key);
+  return inScript[0]?.name === 'EXISTS' && !inScript.some((c) => c.name === 'DEL' || c.name === 'UNLINK');
+}
+
+/** A readable summary, binary values left out: `GET | SET PX 60000 XX`, script commands in brackets. */
+export function summary(commands: readonly SeenCommand[]): string {
+  return commands
+    .map((c) => {
+      const shown = c.name === 'SET' ? [c.name, ...c.args.slice(2)] : SCRIPTS.has(c.name) ? [c.name] : ['PEXPIRE', 'EXPIRE'].includes(c.name) ? [c.name, c.args[1]] : [c.name];
+      return c.lua ? `[${shown.join(' ')}]` : shown.join(' ');
+    })
+    .join(', ');
+}
 
 /** Settles `promise` and reports how long it took. */
 export async function timed<T>(promise: PromiseLike<T>): Promise<{ ms: number; value: T }> {

@@ -9,7 +9,7 @@ import { Session, SessionModule, SessionService, type SessionData } from '../../
 import { RedisStore } from '../../../src/redis/index.js';
 import { redisAvailable, redisCommand, sleep } from '../../support/redis-server.js';
 import { SECRET, cookieValue, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
-import { CommandRecorder, Gate, names } from './redis-e2e-support.js';
+import { CommandRecorder, Gate, activityOn, isConditionalWrite, summary } from './redis-e2e-support.js';
 
 export interface RedisTopology {
   client: Redis | Cluster;
@@ -102,6 +102,13 @@ export function describeRedisStoreScenarios(label: string, connect: () => Promis
       recorder = await CommandRecorder.open(topology.ports);
       fixed = await startApp(appModule('FixedRedisApp', { rolling: false }));
       rolling = await startApp(appModule('RollingRedisApp', { rolling: true, prefix: 'roll:' }));
+      // Warm-up on every node (scripts cached, connections open): the counts below are steady-state.
+      for (const app of [fixed, rolling]) {
+        for (let i = 0; i < 24; i++) {
+          const cookie = sessionCookie(await http(app).get('/count').expect(200))!;
+          await http(app).get('/count').set('Cookie', cookie).expect(200);
+        }
+      }
     }, 60000);
 
     afterAll(async () => {
@@ -124,74 +131,91 @@ export function describeRedisStoreScenarios(label: string, connect: () => Promis
       expect(await exists(fixedKey(cookie))).toBe(1);
     });
 
-    it('a new session costs exactly one SET, with PX and without XX', async () => {
+    it('a new session costs one round trip that writes the data with a TTL (one SET ... PX, no XX)', async () => {
       const { result: res, commands } = await recorder.record(() => http(fixed).get('/count').expect(200, { count: 1 }));
-      const cookie = sessionCookie(res);
-      expect(names(commands)).toEqual(['SET']);
-      const [, key, , ...flags] = commands[0]!;
-      expect(key).toBe(fixedKey(cookie));
-      const upper = flags.map((f) => f.toUpperCase());
-      expect(upper).toContain('PX');
-      expect(upper).not.toContain('XX');
-      const px = Number(flags[upper.indexOf('PX') + 1]);
-      expect(px).toBeGreaterThan(0);
-      expect(px).toBeLessThanOrEqual(LIFETIME * 1000);
-      measured.push(`new session: ${commands.map((c) => [c[0], ...c.slice(3)].join(' ')).join(', ')}`);
+      const key = fixedKey(sessionCookie(res));
+      const on = activityOn(commands, key);
+      expect(on.roundTrips).toHaveLength(1);
+      expect(commands.filter((c) => !c.lua)).toHaveLength(1); // nothing else either
+      expect(on.dataWrites.length).toBeGreaterThan(0);
+      expect(on.ttlMs).toBeGreaterThan(0);
+      expect(on.ttlMs).toBeLessThanOrEqual(LIFETIME * 1000);
+      const trip = on.roundTrips[0]!;
+      if (trip.name === 'SET') {
+        expect(trip.args.slice(2).map((f) => f.toUpperCase())).not.toContain('XX');
+      } else {
+        expect(on.scripts).toEqual([trip]); // one atomic script: data and TTL together
+      }
+      measured.push(`new session: ${summary(commands)}`);
     });
 
-    it('a read-only request on a fixed-lifetime session is one GET and writes nothing', async () => {
+    it('a read-only request on a fixed-lifetime session is one read (GET) and writes nothing', async () => {
       const cookie = await newSession(fixed);
       const key = fixedKey(cookie);
-      const before = (await onOwner(topology.ports, ['GET', key])) as string;
+      const before = await onOwner(topology.ports, ['DUMP', key]);
+      const ttlBefore = await pttl(key);
       const { result: res, commands } = await recorder.record(() =>
         http(fixed).get('/peek').set('Cookie', cookie).expect(200, { count: 1 }),
       );
-      expect(commands).toEqual([['GET', key]]);
+      const on = activityOn(commands, key);
+      expect(commands.filter((c) => !c.lua)).toHaveLength(1);
+      expect(on.reads).toHaveLength(1);
+      expect(on.roundTrips).toEqual(on.reads);
+      expect(on.dataWrites).toEqual([]);
+      expect(on.ttlWrites).toEqual([]);
+      expect(on.scripts).toEqual([]);
       expect(setCookies(res)).toEqual([]);
-      expect(await onOwner(topology.ports, ['GET', key])).toBe(before);
-      measured.push(`read-only (fixed): ${names(commands).join(', ')}`);
+      expect(await onOwner(topology.ports, ['DUMP', key])).toBe(before);
+      expect(await pttl(key)).toBeLessThanOrEqual(ttlBefore);
+      measured.push(`read-only (fixed): ${summary(commands)}`);
     });
 
-    it('a modifying request is one GET and one SET with PX and XX', async () => {
+    it('a modifying request is one read and one conditional write with a TTL (GET + SET ... PX ... XX)', async () => {
       const cookie = await newSession(fixed);
       const key = fixedKey(cookie);
       const { result: res, commands } = await recorder.record(() =>
         http(fixed).get('/count').set('Cookie', cookie).expect(200, { count: 2 }),
       );
-      expect(names(commands)).toEqual(['GET', 'SET']);
-      expect(commands[0]).toEqual(['GET', key]);
-      expect(commands[1]![1]).toBe(key);
-      const flags = commands[1]!.slice(3).map((f) => f.toUpperCase());
-      expect(flags).toContain('PX');
-      expect(flags).toContain('XX');
-      expect(Number(flags[flags.indexOf('PX') + 1])).toBeLessThanOrEqual(LIFETIME * 1000);
+      const on = activityOn(commands, key);
+      expect(commands.filter((c) => !c.lua)).toHaveLength(2);
+      expect(on.roundTrips).toHaveLength(2);
+      expect(on.roundTrips[0]).toEqual(on.reads[0]);
+      const write = on.roundTrips[1]!;
+      // XX (or a script that checks EXISTS first): an update never recreates a removed record.
+      expect(isConditionalWrite(write, commands, key)).toBe(true);
+      expect(on.dataWrites.length).toBeGreaterThan(0);
+      expect(on.ttlMs).toBeGreaterThan(0);
+      expect(on.ttlMs).toBeLessThanOrEqual(LIFETIME * 1000);
       // Same ID, re-sent with the saved data.
       expect(idOf(sessionCookie(res))).toBe(idOf(cookie));
-      measured.push(`modifying: ${commands.map((c) => [c[0], ...c.slice(3)].join(' ')).join(', ')}`);
+      await http(fixed).get('/peek').set('Cookie', cookie).expect(200, { count: 2 });
+      measured.push(`modifying: ${summary(commands)}`);
     });
 
-    it('a rolling read-only request is one GET and one PEXPIRE, and re-sends the cookie', async () => {
+    it('a rolling read-only request is one read and one PEXPIRE, rewrites no data, and re-sends the cookie', async () => {
       const cookie = await newSession(rolling);
       const key = rollingKey(cookie);
-      const before = (await onOwner(topology.ports, ['GET', key])) as string;
+      const before = await onOwner(topology.ports, ['DUMP', key]);
       await sleep(300);
       const ttlBefore = await pttl(key);
       const { result: res, commands } = await recorder.record(() =>
         http(rolling).get('/peek').set('Cookie', cookie).expect(200, { count: 1 }),
       );
-      expect(names(commands)).toEqual(['GET', 'PEXPIRE']);
-      expect(commands[0]).toEqual(['GET', key]);
-      expect(commands[1]![1]).toBe(key);
-      const ms = Number(commands[1]![2]);
-      expect(ms).toBeGreaterThan(0);
-      expect(ms).toBeLessThanOrEqual(LIFETIME * 1000);
+      const on = activityOn(commands, key);
+      expect(commands.filter((c) => !c.lua)).toHaveLength(2);
+      expect(on.roundTrips).toHaveLength(2);
+      expect(on.roundTrips[0]).toEqual(on.reads[0]);
+      expect(on.roundTrips[1]!.name).toBe('PEXPIRE');
+      expect(on.dataWrites).toEqual([]);
+      expect(on.ttlMs).toBeGreaterThan(0);
+      expect(on.ttlMs).toBeLessThanOrEqual(LIFETIME * 1000);
       const ttlAfter = await pttl(key);
       expect(ttlAfter).toBeGreaterThan(ttlBefore);
       expect(ttlAfter).toBeLessThanOrEqual(LIFETIME * 1000);
       // The data itself was not rewritten.
-      expect(await onOwner(topology.ports, ['GET', key])).toBe(before);
+      expect(await onOwner(topology.ports, ['DUMP', key])).toBe(before);
       expect(idOf(sessionCookie(res))).toBe(idOf(cookie));
-      measured.push(`read-only (rolling): ${commands.map((c) => [c[0], ...c.slice(2)].join(' ')).join(', ')}`);
+      measured.push(`read-only (rolling): ${summary(commands)}`);
     });
 
     it('logout (sessionService.destroy) removes the key and clears the cookie', async () => {
@@ -202,12 +226,13 @@ export function describeRedisStoreScenarios(label: string, connect: () => Promis
         http(fixed).get('/logout').set('Cookie', cookie).expect(200, { ok: true }),
       );
       expect(await exists(key)).toBe(0);
-      expect(commands.some((c) => ['DEL', 'UNLINK'].includes(c[0]!) && c[1] === key)).toBe(true);
-      expect(commands.filter((c) => c[0] === 'SET')).toEqual([]);
+      const on = activityOn(commands, key);
+      expect(on.dataWrites.some((c) => ['DEL', 'UNLINK'].includes(c.name))).toBe(true);
+      expect(on.dataWrites.filter((c) => !['DEL', 'UNLINK'].includes(c.name))).toEqual([]);
       const clearing = setCookies(res).find((c) => c.startsWith('sid='));
       expect(clearing).toMatch(/Max-Age=0/i);
       await http(fixed).get('/peek').set('Cookie', cookie).expect(200, {});
-      measured.push(`logout: ${names(commands).join(', ')}`);
+      measured.push(`logout: ${summary(commands)}`);
     });
 
     it('the TTL written by an update never exceeds the time the session has left (fixed lifetime)', async () => {
@@ -256,8 +281,12 @@ export function describeRedisStoreScenarios(label: string, connect: () => Promis
         return slow;
       });
       expect(slowRes.status).toBe(200);
-      // The slow request's update is conditional (XX) and finds nothing to update.
-      expect(commands.filter((c) => c[0] === 'SET').every((c) => c.slice(3).map((f) => f.toUpperCase()).includes('XX'))).toBe(true);
+      // The slow request's update is conditional (SET XX, or a script checking EXISTS) and finds nothing to update.
+      const on = activityOn(commands, key);
+      for (const trip of on.roundTrips.filter((c) => c.name === 'SET' || on.scripts.includes(c))) {
+        expect(isConditionalWrite(trip, commands, key)).toBe(true);
+      }
+      expect(on.dataWrites.filter((c) => c.name !== 'DEL' && c.name !== 'UNLINK')).toEqual(on.dataWrites.filter((c) => c.name === 'SET'));
       expect(await exists(key)).toBe(0);
       // It does not hand the browser back the cookie that the logout cleared.
       expect(setCookies(slowRes).filter((c) => c.startsWith('sid=') && !/Max-Age=0/i.test(c))).toEqual([]);

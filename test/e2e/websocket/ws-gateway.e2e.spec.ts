@@ -8,9 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { MemoryStore, Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
 import { readSessionData } from '../../../src/testing/index.js';
-import { SECRET, http, idOf, sessionCookie } from '../../support/session-app.js';
-
-const store = new MemoryStore();
+import { PLATFORMS, SECRET, createPlatformApp, http, idOf, sessionCookie } from '../../support/session-app.js';
 
 @WebSocketGateway({ path: '/ws' })
 class ProfileGateway implements OnGatewayConnection {
@@ -58,12 +56,16 @@ class AuthController {
   }
 }
 
-@Module({
-  imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-  controllers: [AuthController],
-  providers: [ProfileGateway, UnboundGateway],
-})
-class AppModule {}
+function fixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [AuthController],
+    providers: [ProfileGateway, UnboundGateway],
+  })
+  class AppModule {}
+  return { store, AppModule };
+}
 
 /** A real WebSocket client that sends `{event, data}` frames and awaits the next answer. */
 class Client {
@@ -102,14 +104,17 @@ class Client {
   }
 }
 
-describe('WebSocket gateways read the handshake session (platform-ws, real socket)', () => {
+// WsAdapter attaches to whatever Node HTTP server the platform created (its 'upgrade' event),
+// so gateways work the same on Express and on Fastify.
+describe.each(PLATFORMS)('WebSocket gateways read the handshake session (platform-ws, real socket) (%s)', (platform) => {
+  const { store, AppModule } = fixture();
   let app: INestApplication;
   let base: string;
   let cookie: string;
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = createPlatformApp(moduleRef, platform);
     app.useWebSocketAdapter(new WsAdapter(app));
     await app.listen(0, '127.0.0.1');
     base = `ws://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
