@@ -101,17 +101,13 @@ const ok = (s: Sample) => s.status >= 200 && s.status < 300;
 const persisted = (s: Sample) => ok(s) && sidPair(s.setCookies) !== undefined;
 
 /**
- * The first instant from which every request (of `mode`) started then succeeded with a persisted
- * session; undefined if the run never got there.
+ * Recovery of `mode` after Redis is back at `backAt`: when the first persisted 2xx was answered
+ * (ms after `backAt`), and the requests started after that answer (which must all succeed).
  */
-function recoveredAt(samples: Sample[], mode: StoreFailureMode, after: number): number | undefined {
-  const mine = samples.filter((s) => s.app === mode && s.start >= after).sort((a, b) => a.start - b.start);
-  let candidate: number | undefined;
-  for (const s of mine) {
-    if (!persisted(s)) candidate = undefined;
-    else candidate ??= s.start;
-  }
-  return candidate;
+function recovery(samples: Sample[], mode: StoreFailureMode, backAt: number): { firstOkMs: number; after: Sample[] } {
+  const mine = samples.filter((s) => s.app === mode);
+  const firstOk = Math.min(...mine.filter((s) => s.end >= backAt && persisted(s)).map((s) => s.end));
+  return { firstOkMs: firstOk - backAt, after: mine.filter((s) => s.start >= firstOk) };
 }
 
 function latencySummary(samples: Sample[]): string {
@@ -120,17 +116,12 @@ function latencySummary(samples: Sample[]): string {
   return `${samples.length} requests, min ${fmt(Math.min(...ms))}, p50 ${fmt(percentile(ms, 50))}, max ${fmt(Math.max(...ms))}`;
 }
 
-/** After the recovery point, each user's counter goes up by exactly one per request. */
-function expectConsecutiveCounts(samples: Sample[], mode: StoreFailureMode, from: number): void {
+/** After recovery, each user's counter goes up by exactly one per request (nothing lost, nothing mixed). */
+function expectConsecutiveCounts(samples: Sample[]): void {
   const byUser = new Map<string, number[]>();
-  for (const s of samples.filter((x) => x.app === mode && x.start >= from).sort((a, b) => a.start - b.start)) {
-    byUser.set(s.user, [...(byUser.get(s.user) ?? []), s.parsed!.count]);
-  }
-  for (const [user, counts] of byUser) {
-    for (let i = 1; i < counts.length; i++) {
-      if (counts[i] !== counts[i - 1]! + 1) throw new Error(`${mode} ${user}: counter went ${counts.join(',')}`);
-    }
-  }
+  for (const s of [...samples].sort((a, b) => a.start - b.start)) byUser.set(s.user, [...(byUser.get(s.user) ?? []), s.parsed!.count]);
+  const broken = [...byUser].filter(([, counts]) => counts.some((c, i) => i > 0 && c !== counts[i - 1]! + 1));
+  expect(broken.map(([user, counts]) => `${user}: ${counts.join(',')}`)).toEqual([]);
 }
 
 const describeRedis = redisAvailable() ? describe : describe.skip;
@@ -144,8 +135,12 @@ describeRedis('Redis faults under load (ioredis defaults, RedisStore timeout 100
   beforeAll(async () => {
     server = await startRedisServer();
     for (const mode of ['reject', 'anonymous'] as const) {
-      // ioredis's defaults (offline queue, 20 retries per request): the store's own timer is the bound.
-      const redis = new Redis({ host: server.host, port: server.port });
+      // ioredis's defaults (offline queue, 20 retries per request): the store's own timer is the
+      // bound. Except the reconnect policy: ioredis 6 backs off exponentially up to 5 s (+ jitter),
+      // so after a few seconds down it may not even try again for 5 s. The README recommends a
+      // bounded policy; with at most 300 ms between attempts, any recovery slower than that is the
+      // module's doing.
+      const redis = new Redis({ host: server.host, port: server.port, retryStrategy: (times) => Math.min(times * 50, 300) });
       redis.on('error', () => {});
       await redis.ping();
       clients.push(redis);
@@ -220,17 +215,12 @@ describeRedis('Redis faults under load (ioredis defaults, RedisStore timeout 100
     // Recovery: from some point within 2 s of the restart, every request succeeds, persisted.
     const figures: string[] = [];
     for (const mode of ['reject', 'anonymous'] as const) {
-      const at = recoveredAt(samples, mode, restartStart);
-      expect(at).toBeDefined();
-      const recoveryMs = at! - restartedAt;
-      const firstOk = Math.min(...samples.filter((s) => s.app === mode && s.end >= restartedAt && persisted(s)).map((s) => s.end));
-      figures.push(
-        `${mode}: first persisted 2xx answered ${(firstOk - restartedAt).toFixed(0)} ms after the restart, ` +
-          `every request started from ${recoveryMs.toFixed(0)} ms on succeeded`,
-      );
-      expect(recoveryMs).toBeLessThan(RECOVERY_LIMIT_MS);
-      expect(samples.filter((s) => s.app === mode && s.start >= at!).length).toBeGreaterThanOrEqual(USERS_PER_APP);
-      expectConsecutiveCounts(samples, mode, at!);
+      const { firstOkMs, after } = recovery(samples, mode, restartedAt);
+      figures.push(`${mode}: first persisted 2xx answered ${firstOkMs.toFixed(0)} ms after the restart (Redis answering PING), ${after.length} requests after it, all persisted 2xx`);
+      expect(firstOkMs).toBeLessThan(RECOVERY_LIMIT_MS);
+      expect(after.length).toBeGreaterThanOrEqual(USERS_PER_APP);
+      expect(after.filter((s) => !persisted(s)).map((s) => `${s.user} ${s.status}`)).toEqual([]);
+      expectConsecutiveCounts(after);
     }
     console.log(
       `[faults] Redis SIGKILL for ${((restartStart - killedAt) / 1000).toFixed(1)} s under load ` +
@@ -286,16 +276,12 @@ describeRedis('Redis faults under load (ioredis defaults, RedisStore timeout 100
 
     const figures: string[] = [];
     for (const mode of ['reject', 'anonymous'] as const) {
-      const at = recoveredAt(samples, mode, pauseStart);
-      expect(at).toBeDefined();
-      const recoveryMs = at! - resumedAt;
-      const firstOk = Math.min(...samples.filter((s) => s.app === mode && s.end >= resumedAt && persisted(s)).map((s) => s.end));
-      figures.push(
-        `${mode}: first persisted 2xx answered ${(firstOk - resumedAt).toFixed(0)} ms after SIGCONT, ` +
-          `every request started from ${recoveryMs.toFixed(0)} ms on succeeded`,
-      );
-      expect(recoveryMs).toBeLessThan(RECOVERY_LIMIT_MS);
-      expectConsecutiveCounts(samples, mode, at!);
+      const { firstOkMs, after } = recovery(samples, mode, resumedAt);
+      figures.push(`${mode}: first persisted 2xx answered ${firstOkMs.toFixed(0)} ms after SIGCONT, ${after.length} requests after it, all persisted 2xx`);
+      expect(firstOkMs).toBeLessThan(RECOVERY_LIMIT_MS);
+      expect(after.length).toBeGreaterThanOrEqual(USERS_PER_APP);
+      expect(after.filter((s) => !persisted(s)).map((s) => `${s.user} ${s.status}`)).toEqual([]);
+      expectConsecutiveCounts(after);
     }
     console.log(
       `[faults] Redis SIGSTOP for ${((resumedAt - pausedAt) / 1000).toFixed(1)} s under load (${samples.length} requests):\n` +
@@ -376,11 +362,14 @@ describe(`flood: ${FLOOD} new sessions into a MemoryStore with maxEntries ${MAX_
     const all = Array.from(latencies);
     const firstP99 = percentile(all.slice(0, tenth), 99);
     const lastP99 = percentile(all.slice(FLOOD - tenth), 99);
+    const firstP50 = percentile(all.slice(0, tenth), 50);
+    const lastP50 = percentile(all.slice(FLOOD - tenth), 50);
     console.log(
       `[faults] flood: ${FLOOD} new sessions in ${(elapsed / 1000).toFixed(1)} s (${(FLOOD / (elapsed / 1000)).toFixed(0)} req/s, ` +
         `concurrency ${FLOOD_CONCURRENCY}); store.size max ${maxSize} over ${sizeSamples} timer samples + every response, final ${store.size}; ` +
         `heap + array buffers after GC ${mb(heapBefore)} → ${mb(heapMid)} (half) → ${mb(heapAfter)} (end): growth ${mb(heapAfter - heapBefore)} total, ` +
-        `${mb(heapAfter - heapMid)} in the second half; p99 first 10% ${fmt(firstP99)}, last 10% ${fmt(lastP99)}, ` +
+        `${mb(heapAfter - heapMid)} in the second half; p99 first 10% ${fmt(firstP99)}, last 10% ${fmt(lastP99)} ` +
+        `(p50 ${fmt(firstP50)} → ${fmt(lastP50)}); ` +
         `overall p50 ${fmt(percentile(all, 50))} p99 ${fmt(percentile(all, 99))}`,
     );
 
@@ -396,7 +385,10 @@ describe(`flood: ${FLOOD} new sessions into a MemoryStore with maxEntries ${MAX_
     // 6.7 MB for 25k sessions, 27 MB for 100k; with eviction it stays within GC noise.
     expect(heapAfter - heapMid).toBeLessThan(4 * 1024 * 1024);
     expect(heapAfter - heapBefore).toBeLessThan(64 * 1024 * 1024);
-    // Flat latency: a generous bound, never a performance target.
-    expect(lastP99).toBeLessThan(Math.max(5 * firstP99, 50));
+    // Flat latency: generous bounds, never a performance target. The floors absorb scheduler
+    // stalls on a shared CI machine (client and server share one process); a per-request cost
+    // growing with the number of sessions would shift the median as well as the tail.
+    expect(lastP99).toBeLessThan(Math.max(5 * firstP99, 500));
+    expect(lastP50).toBeLessThan(Math.max(5 * firstP50, 25));
   }, FULL ? 420_000 : 120_000);
 });
