@@ -29,14 +29,18 @@ const entries = [{ label: 'bare', variant: 'bare' }, ...specs.map((s) => {
 const redis = entries.some((e) => e.variant.endsWith('redis')) ? await startRedis() : undefined;
 const runs = [];
 try {
-  for (const e of entries) {
-    e.server = await startVariant(e.variant, { redisPort: redis?.port, env: e.lib ? { BENCH_LIB: e.lib } : {} });
-    e.cookies = { read: await seedCookies(e.server, 50), write: await seedCookies(e.server, 50) };
-    if (e.variant !== 'bare') await checkSeeded(e.server, e.cookies.read[0]);
-  }
+  // Fresh processes every round (a process can be persistently faster or slower than another
+  // running the same code); seeded and warmed up each time.
+  const start = async () => {
+    for (const e of entries) {
+      e.server = await startVariant(e.variant, { redisPort: redis?.port, env: e.lib ? { BENCH_LIB: e.lib } : {} });
+      e.cookies = { read: await seedCookies(e.server, 50), write: await seedCookies(e.server, 50) };
+      if (e.variant !== 'bare') await checkSeeded(e.server, e.cookies.read[0]);
+    }
+  };
   const once = async (e, route, seconds) => {
     const r = ROUTES[route];
-    await waitForQuiet({ timeout: 10_000 });
+    if (seconds > 0.5) await waitForQuiet({ timeout: 10_000 });
     const before = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
     const result = await runLoad({ url: e.server.url, route: r, cookies: r.cookies ? e.cookies[r.cookies] : null, connections: 50, duration: seconds });
     const after = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
@@ -44,12 +48,14 @@ try {
     if (result.non2xx || result.errors) console.error(`${e.label} /${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     return { rps: result.requests.total / result.duration, cpuUs: (cpu.server * 1e6) / result.requests.total, foreign: cpu.foreignShare };
   };
-  for (const route of routes) for (const e of entries) await once(e, route, 1);
   for (let round = 0; round < rounds; round++) {
+    await start();
+    for (const route of routes) for (const e of entries) await once(e, route, 0.5);
     for (const route of routes) {
       const order = entries.map((_, i) => entries[(i + round) % entries.length]);
       for (const e of order) runs.push({ round, route, label: e.label, ...(await once(e, route, duration)) });
     }
+    await Promise.all(entries.map((e) => e.server.stop()));
   }
 } finally {
   await Promise.allSettled(entries.map((e) => e.server?.stop()));
@@ -61,7 +67,7 @@ for (const route of routes) {
     const mine = runs.filter((r) => r.route === route && r.label === e.label);
     const ratios = mine.map((r) => r.rps / runs.find((b) => b.route === route && b.label === 'bare' && b.round === r.round).rps);
     console.log(
-      `  ${e.label.padEnd(40)} ${String(Math.round(median(mine.map((r) => r.rps)))).padStart(6)} req/s  ratio ${median(ratios).toFixed(3)}  CPU ${median(mine.map((r) => r.cpuUs)).toFixed(1)} µs/req  (other jobs: max ${Math.round(100 * Math.max(...mine.map((r) => r.foreign)))} % CPU)`,
+      `  ${e.label.padEnd(40)} ${String(Math.round(median(mine.map((r) => r.rps)))).padStart(6)} req/s  ratio ${median(ratios).toFixed(3)}  CPU ${median(mine.map((r) => r.cpuUs)).toFixed(1)} µs/req [${Math.min(...mine.map((r) => r.cpuUs)).toFixed(0)}–${Math.max(...mine.map((r) => r.cpuUs)).toFixed(0)}]  (other jobs: max ${Math.round(100 * Math.max(...mine.map((r) => r.foreign)))} % CPU)`,
     );
   }
 }

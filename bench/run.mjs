@@ -4,10 +4,10 @@
 //
 // Environment:
 //   BENCH_QUICK=1          quick mode: 1 s runs, 2 rounds, 10 000 sessions for memory (~2 min)
-//   BENCH_DURATION=3       seconds per run (variant x route x round)
+//   BENCH_DURATION=2       seconds per run (variant x route x round)
 //   BENCH_ROUNDS=5         interleaved rounds
 //   BENCH_CONNECTIONS=50   concurrent connections
-//   BENCH_WARMUP=1         seconds of warm-up per variant x route before round 1
+//   BENCH_WARMUP=0.5       seconds of warm-up per variant x route after each round's (re)start
 //   BENCH_VARIANTS=a,b     subset of variants (bare is always included: it is the denominator)
 //   BENCH_ROUTES=read,new  subset of routes
 //   BENCH_MEMORY=0         skip the memory-per-session measurement
@@ -16,7 +16,7 @@
 //   BENCH_QUIET_TIMEOUT    ms to wait before each run for other jobs to leave the CPUs idle (10000)
 //   BENCH_SAVE=1           also write RESULTS.json (done anyway for a run with default settings)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,10 +39,10 @@ const numberFrom = (name, fallback) => {
 };
 const config = {
   quick,
-  duration: numberFrom('BENCH_DURATION', quick ? 1 : 3),
+  duration: numberFrom('BENCH_DURATION', quick ? 1 : 2),
   rounds: Math.round(numberFrom('BENCH_ROUNDS', quick ? 2 : 5)),
   connections: Math.round(numberFrom('BENCH_CONNECTIONS', 50)),
-  warmup: numberFrom('BENCH_WARMUP', quick ? 0.5 : 1),
+  warmup: numberFrom('BENCH_WARMUP', quick ? 0.3 : 0.5),
   variants: env.BENCH_VARIANTS ? ['bare', ...env.BENCH_VARIANTS.split(',').filter((v) => v !== 'bare')] : ALL_VARIANTS,
   routes: env.BENCH_ROUTES ? env.BENCH_ROUTES.split(',') : Object.keys(ROUTES),
   memory: env.BENCH_MEMORY !== '0',
@@ -66,6 +66,25 @@ if (env.BENCH_SKIP_BUILD !== '1') {
   if (build.status !== 0) throw new Error('npm run build failed');
 }
 if (!existsSync(join(REPO, 'dist/index.js'))) throw new Error('../dist/index.js is missing: run `npm ci && npm run build` at the repo root');
+
+// The variants load a private snapshot of ../dist (a temp dir whose node_modules links to the
+// repo's), so a rebuild of dist/ while the bench runs (tests, other work) cannot break or change
+// it half-way. BENCH_LIB=/abs/dir/ uses another build instead (see ab.mjs).
+let snapshot;
+if (!env.BENCH_LIB) {
+  snapshot = mkdtempSync(join(os.tmpdir(), 'sessionkit-bench-lib-'));
+  cpSync(join(REPO, 'dist'), join(snapshot, 'dist'), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules'), join(snapshot, 'node_modules'));
+  process.env.BENCH_LIB = join(snapshot, 'dist');
+}
+const git = (...args) => {
+  try {
+    return execFileSync('git', args, { cwd: REPO, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+};
+const source = { commit: git('rev-parse', 'HEAD'), srcChanged: git('status', '--porcelain', '--', 'src') !== '', lib: snapshot ? 'dist (private snapshot copy)' : env.BENCH_LIB };
 
 // Nest must be ONE copy: the library (../dist) and the bench apps both resolve @nestjs/* from the
 // repo root's node_modules. A second copy in bench/node_modules would break DI (ModuleRef etc.).
@@ -110,6 +129,7 @@ const servers = {};
 async function cleanup() {
   await Promise.allSettled(Object.values(servers).map((s) => s.stop()));
   if (redis) await redis.stop();
+  if (snapshot) rmSync(snapshot, { recursive: true, force: true });
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
@@ -121,19 +141,24 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 try {
   redis = await startRedis();
   log(`redis-server pid ${redis.pid} on 127.0.0.1:${redis.port}`);
-  for (const variant of config.variants) {
-    servers[variant] = await startVariant(variant, { redisPort: redis.port });
-    log(`${variant.padEnd(12)} pid ${servers[variant].pid} on 127.0.0.1:${servers[variant].port}`);
-  }
-
-  // One session per connection: /noop and /read share the "read" set, /write has its own.
+  // Fresh server processes every round: one process can run persistently faster or slower
+  // than another of the same code (JIT decisions, memory layout), by as much as 10 % here, so
+  // each round's numbers come from new processes and the medians average that out.
   const cookies = {};
-  for (const variant of config.variants) {
-    const server = servers[variant];
-    cookies[variant] = { read: await seedCookies(server, config.connections), write: await seedCookies(server, config.connections) };
-    if (variant !== 'bare') await checkSeeded(server, cookies[variant].read[0]);
-  }
-  log(`seeded ${config.connections} + ${config.connections} sessions per variant`);
+  const startServers = async (round) => {
+    for (const variant of config.variants) {
+      servers[variant] = await startVariant(variant, { redisPort: redis.port });
+      // One session per connection: /noop and /read share the "read" set, /write has its own.
+      const server = servers[variant];
+      cookies[variant] = { read: await seedCookies(server, config.connections), write: await seedCookies(server, config.connections) };
+      if (variant !== 'bare') await checkSeeded(server, cookies[variant].read[0]);
+    }
+    log(`round ${round + 1}: started ${config.variants.map((v) => `${v} (pid ${servers[v].pid})`).join(', ')}; seeded ${config.connections} + ${config.connections} sessions each`);
+  };
+  const stopServers = async () => {
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    for (const key of Object.keys(servers)) delete servers[key];
+  };
 
   const measure = async (variant, routeName, duration, round) => {
     const server = servers[variant];
@@ -163,6 +188,13 @@ try {
       storeCallsTotal += d;
     }
     const cpu = cpuBetween(cpuBefore, cpuAfter, server.pid, redis.pid);
+    const roundTrips = {};
+    let roundTripsTotal = 0;
+    for (const [name, calls] of Object.entries(after.redisCommands)) {
+      const d = calls - (before.redisCommands[name] ?? 0);
+      if (d > 0) roundTrips[name] = d;
+      roundTripsTotal += d;
+    }
     return {
       round,
       route: routeName,
@@ -182,17 +214,21 @@ try {
       busyBeforeShare: quiet,
       storeCalls,
       storeCallsTotal,
-      redis: sessionCommandsBetween(redisBefore, redisAfter),
+      // Round trips: commands the app's Redis client sent. Server side (INFO commandstats on our
+      // own redis-server) also counts the commands Lua scripts run inside Redis.
+      redis: { total: roundTripsTotal, delta: roundTrips },
+      redisServer: sessionCommandsBetween(redisBefore, redisAfter),
     };
   };
 
-  log(`warm-up: ${config.warmup} s per variant x route`);
-  for (const route of config.routes) for (const variant of config.variants) await measure(variant, route, config.warmup, -1);
-
   const runs = [];
   const total = config.rounds * config.routes.length * config.variants.length;
-  log(`${config.rounds} interleaved rounds x ${config.routes.length} routes x ${config.variants.length} variants, ${config.duration} s each (~${Math.ceil((total * (config.duration + 0.4)) / 60)} min)`);
+  const minutes = Math.ceil((total * (config.duration + 0.8) + config.rounds * config.variants.length * (config.routes.length * config.warmup + 1.5)) / 60);
+  log(`${config.rounds} interleaved rounds x ${config.routes.length} routes x ${config.variants.length} variants, ${config.duration} s each (~${minutes} min)`);
   for (let round = 0; round < config.rounds; round++) {
+    await startServers(round);
+    // Warm-up (JIT) of the new processes: every variant x route, not measured.
+    for (const route of config.routes) for (const variant of config.variants) await measure(variant, route, config.warmup, -1);
     for (const route of config.routes) {
       // Rotate the order each round, so no variant always runs first or right after another.
       const shift = round % config.variants.length;
@@ -203,16 +239,17 @@ try {
         if (run.errors || run.non2xx) log(`  ${variant} /${route}: ${run.errors} errors, ${run.non2xx} non-2xx`);
       }
     }
+    await stopServers();
     const done = runs.filter((r) => r.round === round);
     log(`round ${round + 1}/${config.rounds}: ${done.map((r) => `${r.variant}/${r.route} ${Math.round(r.rps)}`).join(', ')}`);
   }
-  await Promise.all(Object.values(servers).map((s) => s.stop()));
-  for (const key of Object.keys(servers)) delete servers[key];
 
   let memory = [];
   if (config.memory) {
     log(`memory per session: ${config.memorySessions} sessions through POST /new`);
-    for (const variant of ['ours-memory', 'es-memory', 'bare']) memory.push(await measureMemory(variant, config.memorySessions));
+    // bare is the control (the same POST /new stores nothing): 20 000 requests are enough for it.
+    for (const variant of ['ours-memory', 'es-memory']) memory.push(await measureMemory(variant, config.memorySessions));
+    memory.push(await measureMemory('bare', Math.min(20_000, config.memorySessions)));
   }
 
   const rows = summarize(runs, config.variants, config.routes);
@@ -221,8 +258,9 @@ try {
     date,
     command: 'cd bench && npm install && npm run bench',
     machine,
+    source,
     config,
-    summary: rows.map((r) => ({ ...r, rps: round(r.rps, 0), ratio: round(r.ratio, 3), ratioMin: round(r.ratioMin, 3), ratioMax: round(r.ratioMax, 3), storeCallsPerRequest: round(r.storeCallsPerRequest, 3), redisPerRequest: round(r.redisPerRequest, 3) })),
+    summary: rows.map((r) => ({ ...r, rps: round(r.rps, 0), ratio: round(r.ratio, 3), cpuUs: round(r.cpuUs, 1), cpuRatio: round(r.cpuRatio, 3), ratioMin: round(r.ratioMin, 3), ratioMax: round(r.ratioMax, 3), storeCallsPerRequest: round(r.storeCallsPerRequest, 3), redisPerRequest: round(r.redisPerRequest, 3) })),
     memory,
     runs,
   };

@@ -45,6 +45,27 @@ function countCalls(store, methods) {
   return store;
 }
 
+/** The store interface's operations (optional capabilities included) that the module may call. */
+const STORE_OPERATIONS = [
+  'read', 'write', 'update', 'remove', 'touch', 'readFields', 'patch', 'acquireLock', 'releaseLock',
+  'indexUserSession', 'listUserSessions', 'unindexUserSession', 'resolveUserSession', 'encodeSync',
+];
+
+/**
+ * Redis commands the app sent (client side, so one per round trip; commands a Lua script runs
+ * inside Redis are not round trips). Every ioredis command goes through sendCommand.
+ */
+const redisCommands = {};
+function countRedisCommands(client) {
+  const send = client.sendCommand;
+  client.sendCommand = function counted(command, ...rest) {
+    const name = String(command?.name ?? '?').toLowerCase();
+    redisCommands[name] = (redisCommands[name] ?? 0) + 1;
+    return send.call(this, command, ...rest);
+  };
+  return client;
+}
+
 function decorateMethod(cls, method, decorators, params = []) {
   const proto = cls.prototype;
   params.forEach((param, index) => param(proto, method, index));
@@ -95,6 +116,7 @@ async function expressSession(storeKind) {
     const { Redis } = await import('ioredis');
     const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
     await client.ping();
+    countRedisCommands(client);
     store = new RedisStore({ client, prefix: 'es:' });
     close = async () => void (await client.quit());
   }
@@ -135,10 +157,11 @@ async function ours(storeKind) {
     const { Redis } = await import('ioredis');
     const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
     await client.ping();
+    countRedisCommands(client);
     options.store = new RedisStore({ client, prefix: 'sk:' });
     close = async () => void (await client.quit());
   }
-  countCalls(options.store, ['read', 'write', 'update', 'remove', 'touch']);
+  countCalls(options.store, STORE_OPERATIONS);
   const controller = makeController(Session(), {
     noop: () => OK,
     read: (s) => ({ n: s.n }),
@@ -186,6 +209,7 @@ async function main() {
             type: 'stats',
             id: message.id,
             storeCalls: { ...storeCalls },
+            redisCommands: { ...redisCommands },
             served,
             storeSize: typeof built.store?.size === 'number' ? built.store.size : undefined,
           });

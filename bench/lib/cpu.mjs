@@ -45,7 +45,7 @@ export function cpuBetween(before, after, serverPid, redisPid) {
  * on a shared 2-core machine (test suites, builds) distort a run far more than noise does.
  * Resolves to the last busy share measured.
  */
-export async function waitForQuiet({ maxShare = 0.15, window = 400, timeout = 20_000 } = {}) {
+export async function waitForQuiet({ maxShare = 0.15, window = 250, timeout = 20_000 } = {}) {
   const deadline = Date.now() + timeout;
   for (;;) {
     const a = machineCpu();

@@ -41,12 +41,22 @@ export function summarize(runs, variants, routes) {
         })
         .filter(Number.isFinite);
       // Served (counted by the server) includes responses in flight when autocannon stopped.
+      // The same comparison from the server's own CPU time per request (bare / variant): steadier
+      // than req/s on a shared machine, and what throughput becomes when the server is the limit.
+      const cpuRatios = mine
+        .map((run) => {
+          const bare = runs.find((r) => r.route === route && r.variant === 'bare' && r.round === run.round);
+          return bare ? bare.serverCpuUsPerRequest / run.serverCpuUsPerRequest : NaN;
+        })
+        .filter(Number.isFinite);
       const requests = mine.reduce((sum, r) => sum + (r.served ?? r.requests), 0);
       const storeCalls = mine.reduce((sum, r) => sum + r.storeCallsTotal, 0);
       const redisCommands = mine.reduce((sum, r) => sum + r.redis.total, 0);
       const redisByCommand = {};
+      const serverByCommand = {};
       for (const run of mine) {
         for (const [name, calls] of Object.entries(run.redis.delta)) redisByCommand[name] = (redisByCommand[name] ?? 0) + calls;
+        for (const [name, calls] of Object.entries(run.redisServer?.delta ?? {})) serverByCommand[name] = (serverByCommand[name] ?? 0) + calls;
       }
       const storeByMethod = {};
       for (const run of mine) {
@@ -61,6 +71,7 @@ export function summarize(runs, variants, routes) {
         p50: median(mine.map((r) => r.p50)),
         p99: median(mine.map((r) => r.p99)),
         cpuUs: median(mine.map((r) => r.serverCpuUsPerRequest)),
+        cpuRatio: variant === 'bare' ? 1 : median(cpuRatios),
         foreignCpu: Math.max(...mine.map((r) => r.foreignCpuShare ?? 0)),
         ratio: variant === 'bare' ? 1 : median(ratios),
         ratioMin: ratios.length ? Math.min(...ratios) : NaN,
@@ -69,6 +80,8 @@ export function summarize(runs, variants, routes) {
         storeCallsByMethod: perRequest(storeByMethod, requests),
         redisPerRequest: redisCommands / requests,
         redisByCommand: perRequest(redisByCommand, requests),
+        redisServerPerRequest: mine.reduce((sum, r) => sum + (r.redisServer?.total ?? 0), 0) / requests,
+        redisServerByCommand: perRequest(serverByCommand, requests),
         errors: mine.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
         target,
       };
@@ -91,7 +104,7 @@ function verdict(row, target) {
   }
   // Tolerance: a few requests in flight when a run stops reach Redis but are not counted.
   if (target.redis !== undefined && Math.abs(row.redisPerRequest - target.redis) > 0.05) {
-    misses.push(`${row.redisPerRequest.toFixed(2)} Redis cmds/req, want ${target.redis}`);
+    misses.push(`${row.redisPerRequest.toFixed(2)} Redis round trips/req, want ${target.redis}`);
   }
   if (row.errors > 0) misses.push(`${row.errors} errors`);
   return misses.length === 0 ? 'PASS' : `MISS (${misses.join('; ')})`;
@@ -116,19 +129,24 @@ function redisText(row) {
     .filter(([, v]) => v >= 0.005)
     .map(([k, v]) => `${k.toUpperCase()} ${v.toFixed(2)}`)
     .join(' + ');
-  return `${row.redisPerRequest.toFixed(2)}${detail ? ` (${detail})` : ''}`;
+  const server = Object.entries(row.redisServerByCommand ?? {})
+    .filter(([, v]) => v >= 0.005)
+    .map(([k, v]) => `${k.toUpperCase()} ${v.toFixed(2)}`)
+    .join(' + ');
+  const inside = Math.abs((row.redisServerPerRequest ?? 0) - row.redisPerRequest) > 0.05 ? `; in Redis: ${server}` : '';
+  return `${row.redisPerRequest.toFixed(2)}${detail ? ` (${detail}${inside})` : ''}`;
 }
 
 /** Markdown table (also what README.md shows). */
 export function markdownTable(rows) {
   const lines = [
-    '| route | variant | req/s (median) | p99 ms | ratio to bare (min–max) | target | result | server CPU µs/req | store calls/req | Redis cmds/req |',
-    '|---|---|---:|---:|---|---|---|---:|---:|---|',
+    '| route | variant | req/s (median) | p99 ms | ratio to bare (min–max) | target | result | server CPU µs/req | CPU ratio | store calls/req | Redis round trips/req |',
+    '|---|---|---:|---:|---|---|---|---:|---:|---:|---|',
   ];
   for (const row of rows) {
     const ratio = row.variant === 'bare' ? '1 (denominator)' : `${row.ratio.toFixed(2)} (${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)})`;
     lines.push(
-      `| /${row.route} | ${row.variant} | ${Math.round(row.rps)} | ${row.p99} | ${ratio} | ${targetText(row)} | ${row.verdict ?? ''} | ${Math.round(row.cpuUs)} | ${row.storeCallsPerRequest.toFixed(2)} | ${redisText(row)} |`,
+      `| /${row.route} | ${row.variant} | ${Math.round(row.rps)} | ${row.p99} | ${ratio} | ${targetText(row)} | ${row.verdict ?? ''} | ${Math.round(row.cpuUs)} | ${row.variant === 'bare' ? '1' : row.cpuRatio.toFixed(2)} | ${row.storeCallsPerRequest.toFixed(2)} | ${redisText(row)} |`,
     );
   }
   return lines.join('\n');
@@ -136,11 +154,12 @@ export function markdownTable(rows) {
 
 export function memoryTable(memory) {
   const lines = [
-    '| variant | sessions measured | heapUsed B/session | arrayBuffers B/session | total B/session | RSS B/session |',
+    '| variant | sessions stored | heapUsed B/session | arrayBuffers B/session | total B/session | RSS B/session |',
     '|---|---:|---:|---:|---:|---:|',
   ];
   for (const m of memory) {
-    lines.push(`| ${m.variant} | ${m.sessions} | ${m.perSession.heapUsed} | ${m.perSession.arrayBuffers} | ${m.perSession.total} | ${m.perSession.rss} |`);
+    const stored = m.variant === 'bare' ? `control: ${m.measured} requests, none stored (B/request)` : m.sessions;
+    lines.push(`| ${m.variant} | ${stored} | ${m.perSession.heapUsed} | ${m.perSession.arrayBuffers} | ${m.perSession.total} | ${m.perSession.rss} |`);
   }
   return lines.join('\n');
 }

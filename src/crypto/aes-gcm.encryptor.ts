@@ -53,6 +53,10 @@ export class AesGcmEncryptor implements Encryptor {
   }
 
   decrypt(data: Uint8Array): Uint8Array {
+    return this.decryptWithKeyIndex(data).data;
+  }
+
+  decryptWithKeyIndex(data: Uint8Array): { data: Uint8Array; keyIndex: number } {
     // Without this length check and `authTagLength`, Node would accept a truncated tag (down to
     // 4 bytes), which makes forging a token 2^96 times easier.
     if (data.byteLength < NONCE_BYTES + TAG_BYTES) {
@@ -64,13 +68,13 @@ export class AesGcmEncryptor implements Encryptor {
     const nonce = buf.subarray(0, NONCE_BYTES);
     const body = buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES);
     const tag = buf.subarray(buf.length - TAG_BYTES);
-    for (const key of this.keys) {
+    for (let keyIndex = 0; keyIndex < this.keys.length; keyIndex++) {
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+        const decipher = createDecipheriv('aes-256-gcm', this.keys[keyIndex], nonce, { authTagLength: TAG_BYTES });
         decipher.setAuthTag(tag);
         const plain = decipher.update(body);
         // final() is what checks the tag; nothing above is trusted until it returns.
-        return Buffer.concat([plain, decipher.final()]);
+        return { data: Buffer.concat([plain, decipher.final()]), keyIndex };
       } catch {
         // Wrong key (rotation) or tampered data: try the next key.
       }

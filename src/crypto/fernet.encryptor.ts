@@ -58,6 +58,10 @@ export class FernetEncryptor implements Encryptor {
     return this.decryptAt(data, currentSeconds());
   }
 
+  decryptWithKeyIndex(data: Uint8Array): { data: Uint8Array; keyIndex: number } {
+    return this.open(data, currentSeconds(), this.ttl);
+  }
+
   /**
    * For interop tests: `encrypt` with a fixed timestamp and IV, so the output can be compared
    * with the spec's vectors. Never reuse an IV in production; call `encrypt`.
@@ -84,14 +88,19 @@ export class FernetEncryptor implements Encryptor {
     nowSeconds: number,
     ttl: number | undefined = this.ttl,
   ): Uint8Array {
+    return this.open(token, nowSeconds, ttl).data;
+  }
+
+  private open(token: Uint8Array | string, nowSeconds: number, ttl: number | undefined): { data: Uint8Array; keyIndex: number } {
     const raw = decodeToken(token);
     const signed = raw.subarray(0, raw.length - HMAC_BYTES);
     const mac = raw.subarray(raw.length - HMAC_BYTES);
     // HMAC first, in constant time: nothing in the token (timestamp included) is trusted and no
     // ciphertext reaches the cipher (no padding oracle) until a key has authenticated it.
-    const key = this.keys.find((k) =>
+    const keyIndex = this.keys.findIndex((k) =>
       timingSafeEqual(createHmac('sha256', k.signing).update(signed).digest(), mac),
     );
+    const key = this.keys[keyIndex];
     if (!key) throw new DecryptionError('Fernet token signature does not match any configured key.');
 
     const timestamp = Number(raw.readBigUInt64BE(1));
@@ -106,7 +115,7 @@ export class FernetEncryptor implements Encryptor {
     try {
       const decipher = createDecipheriv('aes-128-cbc', key.encryption, raw.subarray(9, HEADER_BYTES));
       const body = raw.subarray(HEADER_BYTES, raw.length - HMAC_BYTES);
-      return Buffer.concat([decipher.update(body), decipher.final()]);
+      return { data: Buffer.concat([decipher.update(body), decipher.final()]), keyIndex };
     } catch (cause) {
       throw new DecryptionError('Fernet token padding is invalid.', { cause });
     }

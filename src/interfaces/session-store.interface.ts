@@ -3,7 +3,8 @@
  * serialized (and, when configured, encrypted) them, and the store never looks inside.
  *
  * `lifetime` is the configured session lifetime in seconds (0 for browser-session cookies);
- * `ttl` is how many seconds the record may still live. A store that can expire entries should
+ * `ttl` is how many seconds the record may still live (millisecond precision, so it may be
+ * fractional: round up for a backend that takes whole seconds). A store that can expire entries should
  * drop them after `ttl` seconds; the module enforces expiry itself as well.
  */
 export interface SessionStore {
@@ -16,8 +17,11 @@ export interface SessionStore {
   write(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string>;
   /** Removes the record. Removing an unknown ID is not an error. */
   remove(id: string): Promise<void>;
-  /** Extends the record's expiry without rewriting it (rolling sessions). */
-  touch?(id: string, ttl: number): Promise<void>;
+  /**
+   * Extends the record's expiry without rewriting it (rolling sessions). May resolve to `false`
+   * when the record no longer exists, so no cookie is sent for a session that is gone.
+   */
+  touch?(id: string, ttl: number): Promise<void | boolean>;
 }
 
 /**

@@ -51,7 +51,12 @@ function withCookieVary(current: unknown): string {
  */
 export function appendSessionHeaders(res: AnyResponse, headers: SessionHeaders): void {
   if (res.raw) {
-    // Fastify: reply.header() appends set-cookie values; the reply writes them at send time.
+    // Fastify: reply.header() appends set-cookie values and the reply passes them to writeHead(),
+    // where they would replace cookies middleware set on the raw response: carry those over first.
+    // (reply.getHeader() falls back to the raw response's value: the same object means the
+    // reply has none of its own.)
+    const fromMiddleware = res.raw.getHeader('set-cookie');
+    if (fromMiddleware !== undefined && res.getHeader('set-cookie') === fromMiddleware) res.header('set-cookie', fromMiddleware);
     res.header('set-cookie', headers.setCookie);
     res.header('vary', withCookieVary(res.getHeader('vary')));
     if (res.getHeader('cache-control') === undefined) res.header('cache-control', CACHE_CONTROL);

@@ -173,10 +173,10 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     await this.bounded('remove', () => this.client.unlink(key));
   }
 
-  async touch(id: string, ttl: number): Promise<void> {
+  /** False when the key is gone: PEXPIRE on a missing key is a no-op, never a recreation. */
+  async touch(id: string, ttl: number): Promise<boolean> {
     const key = this.keyOf(id);
-    // PEXPIRE on a missing key is a no-op, so touch never recreates a record.
-    await this.bounded('touch', () => this.client.pexpire(key, this.ttlMs(undefined, ttl)));
+    return (await this.bounded('touch', () => this.client.pexpire(key, this.ttlMs(undefined, ttl)))) === 1;
   }
 
   async readFields(id: string, _lifetime: number): Promise<Map<string, Uint8Array> | null> {

@@ -13,9 +13,19 @@ export interface SessionMeta {
 }
 
 /** What a record held when it was loaded, to tell later what changed. */
-export type Snapshot =
+export type Snapshot = (
   | { readonly kind: 'blob'; readonly payload: Uint8Array; readonly meta: string }
-  | { readonly kind: 'fields'; readonly fields: ReadonlyMap<string, Uint8Array>; readonly meta: string };
+  | {
+      readonly kind: 'fields';
+      readonly fields: ReadonlyMap<string, Uint8Array>;
+      /** JSON of the user binding and of the flash messages ('' when none): fields of their own. */
+      readonly user: string;
+      readonly flash: string;
+    }
+) & {
+  /** Some of it was encrypted with a key other than the first: rewrite it all on the next save. */
+  readonly rekey?: boolean;
+};
 
 export interface DecodedSession {
   readonly data: SessionData;
@@ -29,17 +39,31 @@ const VERSION = 1;
 const TIMES_SIZE = 16;
 /** Blob: version, created, accessed (float64 BE), meta length (uint32 BE), meta JSON, payload. */
 const BLOB_HEADER = 1 + TIMES_SIZE + 4;
-const META_FIELD = 'm';
+/** Field layout: times, user binding and flash each in a field of their own, so a commit sends
+ * only what it changed and concurrent requests merge (a login is never undone by a slower
+ * request that loaded the session before it). */
+const TIMES_FIELD = 'm';
+const USER_FIELD = 'u';
+const FLASH_FIELD = 'f';
 const DATA_FIELD = 'd:';
 
 const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
 
+function userJson(meta: SessionMeta): string {
+  if (meta.userId === undefined) return '';
+  return JSON.stringify(meta.userAgent === undefined ? { u: meta.userId } : { u: meta.userId, a: meta.userAgent });
+}
+
+function flashJson(meta: SessionMeta): string {
+  return meta.flash !== undefined && Object.keys(meta.flash).length > 0 ? JSON.stringify({ f: meta.flash }) : '';
+}
+
+/** The blob layout keeps all metadata in one JSON object. */
 function metaJson(meta: SessionMeta): string {
-  const compact: Record<string, unknown> = {};
-  if (meta.userId !== undefined) compact.u = meta.userId;
-  if (meta.userAgent !== undefined) compact.a = meta.userAgent;
-  if (meta.flash !== undefined && Object.keys(meta.flash).length > 0) compact.f = meta.flash;
-  return Object.keys(compact).length === 0 ? '' : JSON.stringify(compact);
+  const user = userJson(meta);
+  const flash = flashJson(meta);
+  if (user === '' && flash === '') return '';
+  return JSON.stringify({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) });
 }
 
 function parseMeta(json: string): SessionMeta {
@@ -63,6 +87,7 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
 
 /** Whether the session holds anything worth keeping. Keys set to `undefined` do not count. */
 export function isEmptySession(data: SessionData, meta: SessionMeta): boolean {
+  if (meta.userId !== undefined) return false;
   if (meta.flash && Object.keys(meta.flash).length > 0) return false;
   for (const key in data) if (data[key] !== undefined) return false;
   return true;
@@ -84,7 +109,8 @@ export class SessionCodec {
 
   /** Throws on anything that is not a record of ours that decrypts and deserializes. */
   decodeBlob(stored: Uint8Array): DecodedSession {
-    const bytes = Buffer.from(this.open(stored));
+    const opened = this.open(stored);
+    const bytes = Buffer.from(opened.data);
     if (bytes.length < BLOB_HEADER || bytes[0] !== VERSION) throw new Error('not a session record');
     const metaLength = bytes.readUInt32BE(1 + TIMES_SIZE);
     if (BLOB_HEADER + metaLength > bytes.length) throw new Error('corrupt session record');
@@ -92,13 +118,14 @@ export class SessionCodec {
     const meta = bytes.toString('utf8', BLOB_HEADER, BLOB_HEADER + metaLength);
     const payload = bytes.subarray(BLOB_HEADER + metaLength);
     const data = this.serializer.deserialize(payload) as SessionData;
-    return { data, created, accessed, meta: parseMeta(meta), snapshot: { kind: 'blob', payload, meta } };
+    return { data, created, accessed, meta: parseMeta(meta), snapshot: { kind: 'blob', payload, meta, rekey: opened.rekey } };
   }
 
   /** The serialized data and whether it (or the metadata) differs from the snapshot. */
   diffBlob(data: SessionData, meta: SessionMeta, snapshot: Snapshot | undefined) {
     const payload = this.serializer.serialize(data);
     const json = metaJson(meta);
+    // A blob is re-encrypted whole on every write, so a rotated key needs nothing special here.
     const changed = snapshot?.kind !== 'blob' || snapshot.meta !== json || !sameBytes(snapshot.payload, payload);
     return { changed, payload, snapshot: { kind: 'blob', payload, meta: json } as Snapshot };
   }
@@ -118,64 +145,88 @@ export class SessionCodec {
   // ---- field layout -----------------------------------------------------------------------
 
   decodeFields(fields: ReadonlyMap<string, Uint8Array>): DecodedSession {
-    const sealedMeta = fields.get(META_FIELD);
-    if (!sealedMeta) throw new Error('session record without metadata');
-    const metaBytes = Buffer.from(this.open(sealedMeta));
-    if (metaBytes.length < TIMES_SIZE) throw new Error('corrupt session metadata');
-    const { created, accessed } = this.times(metaBytes, 0);
-    const meta = metaBytes.toString('utf8', TIMES_SIZE);
+    const sealedTimes = fields.get(TIMES_FIELD);
+    if (!sealedTimes) throw new Error('session record without metadata');
+    const openedTimes = this.open(sealedTimes);
+    let rekey = openedTimes.rekey;
+    const times = Buffer.from(openedTimes.data);
+    if (times.length !== TIMES_SIZE) throw new Error('corrupt session metadata');
+    const { created, accessed } = this.times(times, 0);
+    const text = (field: string): string => {
+      const sealed = fields.get(field);
+      if (!sealed) return '';
+      const opened = this.open(sealed);
+      rekey ||= opened.rekey;
+      return Buffer.from(opened.data).toString('utf8');
+    };
+    const user = text(USER_FIELD);
+    const flash = text(FLASH_FIELD);
     const data: SessionData = {};
     const plain = new Map<string, Uint8Array>();
     for (const [field, sealed] of fields) {
       if (!field.startsWith(DATA_FIELD)) continue;
       const key = field.slice(DATA_FIELD.length);
-      const bytes = this.open(sealed);
-      const entry = this.serializer.deserialize(bytes);
+      const opened = this.open(sealed);
+      rekey ||= opened.rekey;
+      const entry = this.serializer.deserialize(opened.data);
       // Each field holds a one-key object naming its own key; anything else is tampering.
       if (!hasOwn(entry, key) || Object.keys(entry).length !== 1) throw new Error('corrupt session field');
       data[key] = entry[key];
-      plain.set(key, bytes);
+      plain.set(key, opened.data);
     }
-    return { data, created, accessed, meta: parseMeta(meta), snapshot: { kind: 'fields', fields: plain, meta } };
+    const meta = parseMeta(user === '' && flash === '' ? '' : JSON.stringify({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) }));
+    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, user, flash, rekey } };
   }
 
   /**
    * The patch that turns the snapshot into the current data: only changed keys are
-   * re-serialized into it. `full` writes every key (a new record).
+   * re-serialized into it; the user binding and flash only when they changed.
    */
-  diffFields(data: SessionData, meta: SessionMeta, snapshot: Snapshot | undefined, full: boolean) {
-    const before = snapshot?.kind === 'fields' ? snapshot.fields : new Map<string, Uint8Array>();
+  diffFields(data: SessionData, meta: SessionMeta, snapshot: Snapshot | undefined, isNew: boolean) {
+    const before = snapshot?.kind === 'fields' ? snapshot : undefined;
     const after = new Map<string, Uint8Array>();
-    const changedKeys: string[] = [];
+    const differing: string[] = [];
     for (const key of Object.keys(data)) {
       if (data[key] === undefined) continue;
       const bytes = this.serializer.serialize({ [key]: data[key] });
       after.set(key, bytes);
-      if (full || !sameBytes(before.get(key), bytes)) changedKeys.push(key);
+      if (isNew || !sameBytes(before?.fields.get(key), bytes)) differing.push(key);
     }
-    const removedKeys = full ? [] : [...before.keys()].filter((key) => !after.has(key));
-    const json = metaJson(meta);
-    const metaChanged = full || snapshot?.meta !== json;
-    const changed = metaChanged || changedKeys.length > 0 || removedKeys.length > 0;
-    return { changed, changedKeys, removedKeys, snapshot: { kind: 'fields', fields: after, meta: json } as Snapshot };
+    const removedKeys = before ? [...before.fields.keys()].filter((key) => !after.has(key)) : [];
+    const user = userJson(meta);
+    const flash = flashJson(meta);
+    // A record partly under a retired key is rewritten whole when it is next saved, so key
+    // rotation leaves nothing behind (a read-only request still writes nothing).
+    const rewrite = isNew || snapshot?.rekey === true;
+    const userChanged = rewrite || user !== (before?.user ?? '');
+    const flashChanged = rewrite || flash !== (before?.flash ?? '');
+    const changed = isNew || userChanged || flashChanged || differing.length > 0 || removedKeys.length > 0;
+    const changedKeys = rewrite ? [...after.keys()] : differing;
+    const next: Snapshot = { kind: 'fields', fields: after, user, flash };
+    return { changed, changedKeys, removedKeys, userChanged, flashChanged, snapshot: next };
   }
 
   encodePatch(
     created: number,
     accessed: number,
     snapshot: Snapshot & { kind: 'fields' },
-    changedKeys: readonly string[],
-    removedKeys: readonly string[],
+    change: { changedKeys: readonly string[]; removedKeys: readonly string[]; userChanged: boolean; flashChanged: boolean },
   ): SessionFieldPatch {
     const set = new Map<string, Uint8Array>();
-    const meta = Buffer.from(snapshot.meta, 'utf8');
-    const metaBytes = Buffer.allocUnsafe(TIMES_SIZE + meta.length);
-    metaBytes.writeDoubleBE(created, 0);
-    metaBytes.writeDoubleBE(accessed, 8);
-    metaBytes.set(meta, TIMES_SIZE);
-    set.set(META_FIELD, this.seal(metaBytes));
-    for (const key of changedKeys) set.set(DATA_FIELD + key, this.seal(snapshot.fields.get(key)!));
-    return { set, unset: removedKeys.map((key) => DATA_FIELD + key) };
+    const unset = change.removedKeys.map((key) => DATA_FIELD + key);
+    const times = Buffer.allocUnsafe(TIMES_SIZE);
+    times.writeDoubleBE(created, 0);
+    times.writeDoubleBE(accessed, 8);
+    set.set(TIMES_FIELD, this.seal(times));
+    const text = (field: string, json: string, changed: boolean) => {
+      if (!changed) return;
+      if (json === '') unset.push(field);
+      else set.set(field, this.seal(Buffer.from(json, 'utf8')));
+    };
+    text(USER_FIELD, snapshot.user, change.userChanged);
+    text(FLASH_FIELD, snapshot.flash, change.flashChanged);
+    for (const key of change.changedKeys) set.set(DATA_FIELD + key, this.seal(snapshot.fields.get(key)!));
+    return { set, unset };
   }
 
   // ---- shared -----------------------------------------------------------------------------
@@ -191,7 +242,11 @@ export class SessionCodec {
     return this.encryptor ? this.encryptor.encrypt(bytes) : bytes;
   }
 
-  private open(bytes: Uint8Array): Uint8Array {
-    return this.encryptor ? this.encryptor.decrypt(bytes) : bytes;
+  private open(bytes: Uint8Array): { data: Uint8Array; rekey: boolean } {
+    const encryptor = this.encryptor;
+    if (!encryptor) return { data: bytes, rekey: false };
+    if (!encryptor.decryptWithKeyIndex) return { data: encryptor.decrypt(bytes), rekey: false };
+    const { data, keyIndex } = encryptor.decryptWithKeyIndex(bytes);
+    return { data, rekey: keyIndex > 0 };
   }
 }

@@ -44,9 +44,13 @@ export class SessionExpiry {
     return this.capped(created, deadline) - now;
   }
 
-  /** Store TTL in whole seconds, rounded down so it never outlives the session (at least 1). */
+  /**
+   * Store TTL in seconds with millisecond precision: never longer than the session has left
+   * (whole seconds rounded up would outlive it) and never shorter (rounded down, a 2 s session
+   * written 3 ms after its creation would vanish after 1 s).
+   */
   storeTtl(remainingMs: number): number {
-    return Math.max(1, Math.floor(remainingMs / 1000));
+    return Math.max(1, Math.floor(remainingMs)) / 1000;
   }
 
   /**

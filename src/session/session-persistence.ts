@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { MAX_COOKIE_SIZE } from '../session.constants.js';
 import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
 import type {
@@ -69,7 +69,6 @@ export class SessionPersistence {
   private readonly mergeable: MergeableSessionStore | undefined;
   private readonly updatable: UpdatableSessionStore | undefined;
   readonly indexed: UserIndexedSessionStore | undefined;
-  private readonly handleKey: Buffer;
 
   constructor(
     private readonly options: ResolvedSessionOptions,
@@ -83,12 +82,14 @@ export class SessionPersistence {
     this.indexed = typeof capabilities.indexUserSession === 'function' ? (store as UserIndexedSessionStore) : undefined;
     this.codec = new SessionCodec(options.serializer, options.encryptor);
     this.expiry = new SessionExpiry(options, typeof store.touch === 'function' && !this.clientSide);
-    this.handleKey = Buffer.from(`session-handle:${options.secret[0]}`, 'utf8');
   }
 
-  /** A stable public handle for a session ID: listing a user's sessions never exposes IDs. */
+  /**
+   * A public handle for a session ID: listing a user's sessions never exposes IDs. A hash of a
+   * 192-bit random ID reveals nothing about it, and does not change when secrets rotate.
+   */
   handleOf(id: string): string {
-    return createHmac('sha256', this.handleKey).update(id).digest('base64url').slice(0, 22);
+    return createHash('sha256').update(`session-handle:${id}`).digest('base64url').slice(0, 22);
   }
 
   /** The decoded record; `null` when unknown; `undefined` when it does not decode. Store errors propagate. */
@@ -162,7 +163,7 @@ export class SessionPersistence {
     if (this.mergeable) {
       const diff = this.codec.diffFields(state.data, meta, state.snapshot, isNew);
       const snapshot = diff.snapshot as Snapshot & { kind: 'fields' };
-      const patch = this.codec.encodePatch(state.created, now, snapshot, diff.changedKeys, diff.removedKeys);
+      const patch = this.codec.encodePatch(state.created, now, snapshot, diff);
       return { changed: diff.changed, snapshot, record: { patch } };
     }
     const diff = this.codec.diffBlob(state.data, meta, state.snapshot);
@@ -173,7 +174,8 @@ export class SessionPersistence {
   /** The record as it was, to check (by an update that changes nothing) that it still exists. */
   private rewriteOf(id: string, created: number, accessed: number, snapshot: Snapshot, ttl: number): Write {
     if (snapshot.kind === 'fields') {
-      return { mode: 'update', id, ttl, patch: this.codec.encodePatch(created, accessed, snapshot, [], []) };
+      const unchanged = { changedKeys: [], removedKeys: [], userChanged: false, flashChanged: false };
+      return { mode: 'update', id, ttl, patch: this.codec.encodePatch(created, accessed, snapshot, unchanged) };
     }
     return { mode: 'update', id, ttl, blob: this.codec.encodeBlob(created, accessed, snapshot) };
   }
@@ -193,7 +195,8 @@ export class SessionPersistence {
     let value = plan.cookie === null ? '' : plan.cookie?.value;
     if (this.clientSide) return value;
     const { write, touch, movedFrom } = plan;
-    if (touch) await this.call('touch', () => this.store.touch!(touch.id, touch.ttl));
+    // false: a concurrent request removed the session; no cookie keeps a dead ID alive.
+    if (touch && (await this.call('touch', () => this.store.touch!(touch.id, touch.ttl))) === false) value = undefined;
     if (write) {
       const written = await this.call('write', () => this.writeRecord(write));
       // null: a concurrent request destroyed this session; it stays destroyed.
@@ -235,9 +238,11 @@ export class SessionPersistence {
     const indexed = this.indexed;
     if (!indexed) return;
     for (const { id, userId } of plan.removals) {
+      // (A session destroyed without being loaded got its user from the index in destroy().)
       if (userId !== undefined) await this.call('index', () => indexed.unindexUserSession(userId, this.handleOf(id)));
     }
-    const sessionId = plan.write ? value : plan.touch?.id;
+    // A touch that found the record gone left `value` undefined: no index entry for a dead session.
+    const sessionId = value === undefined ? undefined : plan.write ? value : plan.touch?.id;
     if (plan.index && sessionId) {
       const entry: UserSessionEntry = { handle: this.handleOf(sessionId), sessionId, ...plan.index };
       await this.call('index', () => indexed.indexUserSession(plan.index!.userId, entry));

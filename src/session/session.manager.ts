@@ -125,7 +125,11 @@ export class SessionManager {
 
   load(req: AnyRequest): Promise<SessionData> {
     const state = this.stateFor(req);
-    if (state.loaded) return Promise.resolve(state.data);
+    if (state.loaded) {
+      // Loaded through another object of the same request (Fastify middleware gets the raw one).
+      req[this.options.requestProperty] = state.data;
+      return Promise.resolve(state.data);
+    }
     return (state.loading ??= this.loadInto(req, state));
   }
 
@@ -151,10 +155,12 @@ export class SessionManager {
       const { recordId: id, created, accessed, snapshot, userId } = state;
       state.previous = { id, created, accessed, snapshot, userId };
     }
+    // A session that had no record yet (a first login) is simply created: nothing to move away from.
+    const moved = state.recordId !== undefined || state.regenerated;
     this.forgetRecord(state);
     state.id = generateSessionId();
     state.created = state.accessed = Date.now();
-    state.regenerated = true;
+    state.regenerated = moved;
   }
 
   async destroy(req: AnyRequest): Promise<void> {
@@ -169,7 +175,7 @@ export class SessionManager {
       // Never loaded (or the store was down): remove what the cookie names without reading it.
       const verified = this.verifyCookie(req, false);
       if (verified) {
-        state.removals.push({ id: verified.id, userId: undefined });
+        state.removals.push({ id: verified.id, userId: await this.ownerOf(verified.id) });
         state.clientCookieStale = true;
       }
     }
@@ -259,6 +265,14 @@ export class SessionManager {
     return revoked;
   }
 
+  /** The user an unloaded session is bound to, from the store's index (undefined without one). */
+  private async ownerOf(id: string): Promise<string | undefined> {
+    const indexed = this.persistence.indexed;
+    if (!indexed) return undefined;
+    const found = await this.storeCall('index', () => indexed.resolveUserSession(this.persistence.handleOf(id)));
+    return found?.userId;
+  }
+
   private requireIndex(method: string) {
     const indexed = this.persistence.indexed;
     if (!indexed) {
@@ -289,12 +303,14 @@ export class SessionManager {
     const deadline = Date.now() + options.wait;
     for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
       if (await this.storeCall('lock', acquire)) break;
-      if (Date.now() + pause > deadline) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
         throw new ConflictException(
           `This session is busy: another request holds its lock (waited ${options.wait} ms). Retry the request.`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      // The last attempt lands on the deadline itself, not a pause before it.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
     }
     return () => release().catch((error: unknown) => this.logStoreFailure('lock', error));
   }

@@ -92,9 +92,10 @@ export class MemoryStore
     this.entries.delete(id);
   }
 
-  async touch(id: string, ttl: number): Promise<void> {
+  async touch(id: string, ttl: number): Promise<boolean> {
     const entry = this.live(id);
     if (entry) entry.expiresAt = Date.now() + ttl * 1000;
+    return entry !== undefined;
   }
 
   async acquireLock(id: string, token: string, ttl: number): Promise<boolean> {

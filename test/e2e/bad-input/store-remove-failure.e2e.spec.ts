@@ -89,10 +89,10 @@ describe.each(PLATFORMS)('bad input: a store whose remove fails (a failed logout
     expect(store.size).toBe(sizeBefore);
   });
 
-  // BUG (working tree, src/session/session.manager.ts execute(), the `movedFrom` existence check
+  // Regression guard (a bug found in execute(), the `movedFrom` existence check
   // `update(movedFrom, write.record, …)`): the new data is written over the OLD record before the
   // old record is removed; when that removal fails, the old id keeps the new data on a 5xx.
-  it('BUG: regenerate whose old record cannot be removed leaves the old record as it was', async () => {
+  it('regenerate whose old record cannot be removed leaves the old record as it was', async () => {
     const cookie = sessionCookie(await http(app).get('/remove-fail/seed').expect(200))!;
     store.failingOnce.add('remove');
     const res = await http(app).get('/remove-fail/rotate').set('Cookie', cookie);

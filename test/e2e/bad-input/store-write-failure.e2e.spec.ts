@@ -131,7 +131,7 @@ describe.each(PLATFORMS)('bad input: a store whose write fails (SPEC §10.6) (%s
   // client (or an attacker who planted it: session fixation) still holds — now carries the
   // post-login data ({ role: 'admin' }). SPEC §4: a 5xx persists no change; @RegenerateSession()
   // exists precisely so the pre-login id never gets the logged-in data.
-  it('BUG: a regenerate whose create fails never puts the new data under the old id', async () => {
+  it('a regenerate whose create fails never puts the new data under the old id', async () => {
     const cookie = sessionCookie(await http(app).get('/write-fail/seed').expect(200))!;
     store.failing.add('write'); // creating the new record fails; updating existing ones works
     const res = await http(app).get('/write-fail/login').set('Cookie', cookie);

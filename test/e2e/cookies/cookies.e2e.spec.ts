@@ -1,7 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Res,
+  type INestApplication,
+  type MiddlewareConsumer,
+  type NestMiddleware,
+  type NestModule,
+} from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
 import { CookieSigner } from '../../../src/cookies/cookie.signer.js';
+import { platformResponse } from '../../support/platform-response.js';
 import { OLD_SECRET, PLATFORMS, SECRET, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 
 @Controller()
@@ -91,5 +103,73 @@ describe.each(PLATFORMS)('secret rotation (%s)', (platform) => {
     const onlyNew = await startApp(appModule({ secret: OLD_SECRET, store, cookie: { secure: false } }), platform);
     await http(onlyNew).get('/read').set('Cookie', retired).expect(200, { n: null });
     await onlyNew.close();
+  });
+});
+
+/**
+ * Nest middleware gets the Node.js response on both platforms (Express's `res` is one; on
+ * Fastify it is `reply.raw`), so a cookie it sets lives on the Node response.
+ */
+@Injectable()
+class CookieSettingMiddleware implements NestMiddleware {
+  use(_req: IncomingMessage, res: ServerResponse, next: () => void) {
+    res.setHeader('Set-Cookie', 'mw=1; Path=/');
+    next();
+  }
+}
+
+@Controller('mw')
+class MiddlewareCookieController {
+  @Get('none') none() {
+    return { ok: true };
+  }
+  @Get('returned') returned(@Session() session: SessionData) {
+    session.n = 1;
+    return { ok: true };
+  }
+  @Get('direct') direct(@Session() session: SessionData, @Res() res: unknown) {
+    session.n = 1;
+    platformResponse(res).json({ ok: true });
+  }
+}
+
+function middlewareFixture() {
+  const store = new MemoryStore();
+  @Module({
+    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
+    controllers: [MiddlewareCookieController],
+    providers: [CookieSettingMiddleware],
+  })
+  class MiddlewareCookieModule implements NestModule {
+    configure(consumer: MiddlewareConsumer) {
+      consumer.apply(CookieSettingMiddleware).forRoutes(MiddlewareCookieController);
+    }
+  }
+  return { store, MiddlewareCookieModule };
+}
+
+describe.each(PLATFORMS)('cookies set by middleware are kept next to the session cookie (%s)', (platform) => {
+  const { store, MiddlewareCookieModule } = middlewareFixture();
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await startApp(MiddlewareCookieModule, platform);
+  });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
+  const names = (res: { headers: Record<string, unknown> }) => setCookies(res).map((c) => c.slice(0, c.indexOf('='))).sort();
+
+  it('a route without session: the middleware cookie alone', async () => {
+    expect(names(await http(app).get('/mw/none').expect(200))).toEqual(['mw']);
+  });
+
+  // Regression guard: on Fastify this once failed (fixed in src/; see the git log).
+  it('a returned value: both the middleware cookie and the session cookie are sent', async () => {
+    expect(names(await http(app).get('/mw/returned').expect(200))).toEqual(['mw', 'sid']);
+  });
+
+  it('@Res(): both the middleware cookie and the session cookie are sent', async () => {
+    expect(names(await http(app).get('/mw/direct').expect(200))).toEqual(['mw', 'sid']);
   });
 });

@@ -31,16 +31,17 @@ describe('SessionExpiry', () => {
     expect(expiry.cookieMaxAge(expiry.remainingMs(0, 5_000))).toBeUndefined();
   });
 
-  it('cookie Max-Age rounds up (never 0 while valid, lifetime 1); store TTLs round down (never outlive the session)', () => {
+  it('cookie Max-Age rounds up (never 0 while valid, lifetime 1); store TTLs keep ms precision (never longer, never shorter)', () => {
     const expiry = new SessionExpiry({ ...base, lifetime: 1 }, true);
     expect(expiry.cookieMaxAge(expiry.remainingMs(0, 1))).toBe(1);
     expect(expiry.cookieMaxAge(expiry.remainingMs(0, 999))).toBe(1);
-    expect(expiry.storeTtl(expiry.remainingMs(0, 999))).toBe(1);
+    expect(expiry.storeTtl(expiry.remainingMs(0, 999))).toBe(0.001);
     const sixty = new SessionExpiry(base, true);
     expect(sixty.cookieMaxAge(sixty.remainingMs(0, 30_001))).toBe(30);
     expect(sixty.cookieMaxAge(sixty.remainingMs(0, 29_999))).toBe(31);
-    expect(sixty.storeTtl(sixty.remainingMs(0, 29_999))).toBe(30);
-    expect(sixty.storeTtl(sixty.remainingMs(0, 30_001))).toBe(29);
+    expect(sixty.storeTtl(sixty.remainingMs(0, 29_999))).toBe(30.001);
+    expect(sixty.storeTtl(sixty.remainingMs(0, 30_001))).toBe(29.999);
+    expect(sixty.storeTtl(sixty.remainingMs(0, 3))).toBe(59.997);
   });
 });
 
