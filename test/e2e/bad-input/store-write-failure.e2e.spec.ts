@@ -124,7 +124,7 @@ describe.each(PLATFORMS)('bad input: a store whose write fails (SPEC §10.6) (%s
     expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
   });
 
-  // BUG (working tree, src/session/session.manager.ts execute(): the `movedFrom` existence check
+  // Regression guard (a bug found in execute(): the `movedFrom` existence check
   // `update(movedFrom, write.record, …)`): to check that the old record still exists, the NEW
   // data is written over the OLD record before the new record is created. When creating the new
   // record then fails, the response is a 5xx without a cookie, but the old id — the one the
