@@ -1,6 +1,7 @@
 // Type-only: ioredis is an optional peer dependency, and this module must load without it.
 import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
+import { decodeFieldRecord } from '../stores/field-record.js';
 import type {
   LockingSessionStore,
   MergeableSessionStore,
@@ -13,17 +14,22 @@ import type {
 export type RedisStoreOperation = 'read' | 'write' | 'update' | 'remove' | 'touch' | 'lock' | 'index';
 
 /**
- * One round trip per commit: set the changed fields, delete the removed ones, refresh the TTL.
+ * One round trip per commit: merge the changed fields into the record (a JSON object of base64
+ * values, so the key stays a plain string that GET reads), drop the removed ones, set the TTL.
  * An update of a record that no longer exists does nothing (a logout is never undone).
  * ARGV: mode ('c' | 'u'), ttl ms, number of fields set, field/value pairs, fields to delete.
  */
 const PATCH_SCRIPT = `
-if ARGV[1] == 'u' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[1] == 'c' then redis.call('DEL', KEYS[1]) end
+local record = {}
+if ARGV[1] == 'u' then
+  local current = redis.call('GET', KEYS[1])
+  if not current then return 0 end
+  record = cjson.decode(current)
+end
 local n = tonumber(ARGV[3])
-if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, 3 + 2 * n)) end
-if #ARGV > 3 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 4 + 2 * n, #ARGV)) end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+for i = 0, n - 1 do record[ARGV[4 + 2 * i]] = ARGV[5 + 2 * i] end
+for i = 4 + 2 * n, #ARGV do record[ARGV[i]] = nil end
+redis.call('SET', KEYS[1], cjson.encode(record), 'PX', ARGV[2])
 return 1`;
 
 /** Releases a lock only for its owner's token. */
@@ -181,15 +187,13 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
 
   async readFields(id: string, _lifetime: number): Promise<Map<string, Uint8Array> | null> {
     const key = this.keyOf(id);
-    const fields = await this.bounded('read', () => this.client.hgetallBuffer(key));
-    const entries = Object.entries(fields ?? {});
-    return entries.length === 0 ? null : new Map(entries);
+    return decodeFieldRecord(await this.bounded('read', () => this.client.getBuffer(key)));
   }
 
   async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
     const key = this.keyOf(id);
-    const args: (string | Buffer)[] = [mode === 'create' ? 'c' : 'u', String(this.ttlMs(undefined, ttl)), String(patch.set.size)];
-    for (const [field, value] of patch.set) args.push(field, toBuffer(value));
+    const args: string[] = [mode === 'create' ? 'c' : 'u', String(this.ttlMs(undefined, ttl)), String(patch.set.size)];
+    for (const [field, value] of patch.set) args.push(field, toBuffer(value).toString('base64'));
     args.push(...patch.unset);
     const reply = await this.bounded(mode === 'create' ? 'write' : 'update', () => this.run(PATCH, key, args));
     return reply === 1;
@@ -257,7 +261,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
   }
 
   /** EVALSHA, falling back to EVAL once when the server does not know the script yet. */
-  private async run(scriptToRun: Script, key: string, args: (string | Buffer)[]): Promise<unknown> {
+  private async run(scriptToRun: Script, key: string, args: string[]): Promise<unknown> {
     try {
       return await this.client.evalsha(scriptToRun.sha, 1, key, ...args);
     } catch (error) {

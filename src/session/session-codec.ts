@@ -198,12 +198,18 @@ export class SessionCodec {
     // A record partly under a retired key is rewritten whole when it is next saved, so key
     // rotation leaves nothing behind (a read-only request still writes nothing).
     const rewrite = isNew || snapshot?.rekey === true;
-    const userChanged = rewrite || user !== (before?.user ?? '');
-    const flashChanged = rewrite || flash !== (before?.flash ?? '');
-    const changed = isNew || userChanged || flashChanged || differing.length > 0 || removedKeys.length > 0;
-    const changedKeys = rewrite ? [...after.keys()] : differing;
+    const userDiffers = user !== (before?.user ?? '');
+    const flashDiffers = flash !== (before?.flash ?? '');
+    const changed = isNew || userDiffers || flashDiffers || differing.length > 0 || removedKeys.length > 0;
     const next: Snapshot = { kind: 'fields', fields: after, user, flash };
-    return { changed, changedKeys, removedKeys, userChanged, flashChanged, snapshot: next };
+    return {
+      changed,
+      changedKeys: rewrite ? [...after.keys()] : differing,
+      removedKeys,
+      userChanged: rewrite || userDiffers,
+      flashChanged: rewrite || flashDiffers,
+      snapshot: next,
+    };
   }
 
   encodePatch(

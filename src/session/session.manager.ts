@@ -364,7 +364,7 @@ export class SessionManager {
       const operation = error instanceof StoreCallError ? error.operation : 'write';
       const cause = error instanceof StoreCallError ? error.cause : error;
       this.logStoreFailure(operation, cause);
-      throw new SessionStoreUnavailableError(operation === 'remove' || operation === 'touch' || operation === 'read' ? operation : 'write', cause);
+      throw new SessionStoreUnavailableError(operation, cause);
     }
   }
 
@@ -580,7 +580,7 @@ export class SessionManager {
       return await run();
     } catch (error) {
       this.logStoreFailure(operation, error);
-      throw new SessionStoreUnavailableError(operation === 'remove' ? 'remove' : operation === 'read' ? 'read' : 'write', error);
+      throw new SessionStoreUnavailableError(operation, error);
     }
   }
 

@@ -1,4 +1,5 @@
 import { LocalLockTable } from '../locks/local-lock.table.js';
+import { encodeFieldRecord } from './field-record.js';
 import type {
   LockingSessionStore,
   MergeableSessionStore,
@@ -59,7 +60,9 @@ export class MemoryStore
 
   async read(id: string): Promise<Uint8Array | null> {
     const data = this.live(id)?.data;
-    return data instanceof Uint8Array ? data : null;
+    if (data === undefined) return null;
+    // A per-key record reads as its single-value encoding (as RedisStore stores it).
+    return data instanceof Map ? encodeFieldRecord(data) : data;
   }
 
   async write(id: string, data: Uint8Array, _lifetime: number, ttl: number): Promise<string> {

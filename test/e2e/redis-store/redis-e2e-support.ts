@@ -164,7 +164,9 @@ export function isConditionalWrite(trip: SeenCommand, all: readonly SeenCommand[
   if (trip.name === 'SET') return flag(trip, 'XX') >= 0;
   if (!SCRIPTS.has(trip.name)) return false;
   const inScript = all.filter((c) => c.lua && c.args[0] === key);
-  return inScript[0]?.name === 'EXISTS' && !inScript.some((c) => c.name === 'DEL' || c.name === 'UNLINK');
+  // A script is conditional when it first checks the key (EXISTS, or the GET of a merge that
+  // returns when nothing is there) and never deletes it.
+  return ['EXISTS', 'GET'].includes(inScript[0]?.name ?? '') && !inScript.some((c) => c.name === 'DEL' || c.name === 'UNLINK');
 }
 
 /** A readable summary, binary values left out: `GET | SET PX 60000 XX`, script commands in brackets. */
