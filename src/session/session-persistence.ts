@@ -133,42 +133,46 @@ export class SessionPersistence {
     const ttl = this.expiry.storeTtl(left);
     const maxAge = this.expiry.cookieMaxAge(left);
     const isNew = state.recordId === undefined;
-    const encoded = this.encode(state, meta, now, isNew);
+    const diff = this.diff(state, meta, isNew);
     const index = state.userId === undefined ? undefined : { userId: state.userId, created: state.created, lastSeen: now, expiresAt: now + left, userAgent: state.userAgent };
 
-    if (!isNew && !encoded.changed) {
+    if (!isNew && !diff.changed) {
       const id = state.recordId as string;
       if (!this.options.rolling) {
-        return { removals, cookie: state.reissue ? { value: id, maxAge } : undefined, events, snapshot: encoded.snapshot };
+        return { removals, cookie: state.reissue ? { value: id, maxAge } : undefined, events, snapshot: diff.snapshot };
       }
       if (typeof this.store.touch === 'function' && !this.clientSide) {
-        return { removals, touch: { id, ttl }, cookie: { value: id, maxAge }, events, snapshot: encoded.snapshot, index };
+        return { removals, touch: { id, ttl }, cookie: { value: id, maxAge }, events, snapshot: diff.snapshot, index };
       }
       // Rolling on a store without touch: rewrite the record so the last access moves.
     }
 
+    // Only a write pays for encoding (and encryption).
+    const record = diff.encode(state.created, now);
     if (isNew) {
       events.push(state.regenerated ? 'regenerated' : 'created');
       const id = (state.id ??= generateSessionId());
       const previous = state.regenerated && !state.destroyed ? state.previous : undefined;
       const movedFrom = previous && this.rewriteOf(previous.id, previous.created, previous.accessed, previous.snapshot, ttl);
-      const write: Write = { mode: 'create', id, ttl, ...encoded.record };
-      return { removals, movedFrom, write, cookie: this.cookieFor(write, maxAge), events, snapshot: encoded.snapshot, index };
+      const write: Write = { mode: 'create', id, ttl, ...record };
+      return { removals, movedFrom, write, cookie: this.cookieFor(write, maxAge), events, snapshot: diff.snapshot, index };
     }
-    const write: Write = { mode: 'update', id: state.recordId as string, ttl, ...encoded.record };
-    return { removals, write, cookie: this.cookieFor(write, maxAge), events, snapshot: encoded.snapshot, index };
+    const write: Write = { mode: 'update', id: state.recordId as string, ttl, ...record };
+    return { removals, write, cookie: this.cookieFor(write, maxAge), events, snapshot: diff.snapshot, index };
   }
 
-  private encode(state: SessionState, meta: SessionMeta, now: number, isNew: boolean) {
+  /** What changed since the snapshot, and how to encode the record if it must be written. */
+  private diff(state: SessionState, meta: SessionMeta, isNew: boolean) {
     if (this.mergeable) {
       const diff = this.codec.diffFields(state.data, meta, state.snapshot, isNew);
       const snapshot = diff.snapshot as Snapshot & { kind: 'fields' };
-      const patch = this.codec.encodePatch(state.created, now, snapshot, diff);
-      return { changed: diff.changed, snapshot, record: { patch } };
+      const encode = (created: number, now: number) => ({ patch: this.codec.encodePatch(created, now, snapshot, diff) });
+      return { changed: diff.changed, snapshot, encode };
     }
     const diff = this.codec.diffBlob(state.data, meta, state.snapshot);
     const snapshot = diff.snapshot as Snapshot & { kind: 'blob' };
-    return { changed: diff.changed, snapshot, record: { blob: this.codec.encodeBlob(state.created, now, snapshot) } };
+    const encode = (created: number, now: number) => ({ blob: this.codec.encodeBlob(created, now, snapshot) });
+    return { changed: diff.changed, snapshot, encode };
   }
 
   /** The record as it was, to check (by an update that changes nothing) that it still exists. */
