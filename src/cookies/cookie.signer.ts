@@ -2,6 +2,9 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 
 /** Length of an HMAC-SHA256 digest in unpadded base64url. */
 const SIGNATURE_LENGTH = 43;
+/** Cookies of session IDs are short; cookie-store payloads (kilobytes) are not cached. */
+const CACHEABLE_LENGTH = 256;
+const CACHE_SIZE = 10_000;
 /** IDs and cookie-store payloads are base64url; anything else was not minted by us. */
 const VALUE_PATTERN = /^[A-Za-z0-9_-]+$/;
 
@@ -15,6 +18,10 @@ export type VerifyResult =
  */
 export class CookieSigner {
   private readonly keys: readonly KeyObject[];
+  // A returning client sends the same cookie on every request: its HMAC is computed once, not
+  // per request (and once more to re-sign it). Only verified values are kept; bounded.
+  private readonly verified = new Map<string, VerifyResult & { ok: true }>();
+  private readonly signed = new Map<string, string>();
 
   constructor(
     secrets: readonly string[],
@@ -25,10 +32,25 @@ export class CookieSigner {
   }
 
   sign(value: string): string {
-    return `${value}.${this.mac(this.keys[0], value)}`;
+    const cached = this.signed.get(value);
+    if (cached !== undefined) return cached;
+    const signed = `${value}.${this.mac(this.keys[0], value)}`;
+    if (value.length <= CACHEABLE_LENGTH) remember(this.signed, value, signed);
+    return signed;
   }
 
   verify(cookieValue: string): VerifyResult {
+    const cached = this.verified.get(cookieValue);
+    if (cached !== undefined) return cached;
+    const result = this.check(cookieValue);
+    if (result.ok && cookieValue.length <= CACHEABLE_LENGTH) {
+      remember(this.verified, cookieValue, result);
+      if (result.secretIndex === 0) remember(this.signed, result.id, cookieValue);
+    }
+    return result;
+  }
+
+  private check(cookieValue: string): VerifyResult {
     if (cookieValue.length > this.maxValueLength + 1 + SIGNATURE_LENGTH) {
       return { ok: false, reason: 'cookie value too long' };
     }
@@ -54,4 +76,9 @@ export class CookieSigner {
   private mac(key: KeyObject, value: string): string {
     return createHmac('sha256', key).update(value).digest('base64url');
   }
+}
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= CACHE_SIZE) cache.clear();
+  cache.set(key, value);
 }

@@ -25,6 +25,11 @@ export class SessionEvents {
     return () => this.listeners.delete(entry);
   }
 
+  /** Whether anybody listens (so the module can skip building events nobody reads). */
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
   emit(event: SessionEvent): void {
     for (const { types, listener } of this.listeners) {
       if (types && !types.has(event.type)) continue;

@@ -6,7 +6,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { catchError, concat, defer, finalize, from, ignoreElements, mergeMap, tap, throwError, type Observable } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import { SESSION_AUTOLOAD_METADATA, SESSION_LOCK_METADATA, SESSION_REGENERATE_METADATA } from '../session.constants.js';
 import type { ResolvedSessionLockOptions } from '../locks/session-lock.decorator.js';
 import { responseStatus } from '../platform/http-platform.js';
@@ -48,40 +48,62 @@ export class SessionInterceptor implements NestInterceptor {
     if (!this.manager.bind(req, res)) return next.handle();
 
     const route = this.routeConfig(context);
-    let flowing = false;
-    const saveIfFlushed = () => {
-      if (this.manager.headFlushed(req)) void this.manager.commit(req, responseStatus(res));
-    };
-    const handled = next.handle().pipe(
-      // A stream (`@Sse()`) may never complete: once the handler's result starts flowing into a
-      // response whose head is already out, save what the handler changed without waiting;
-      // again when the client goes away (unsubscribe).
-      tap(() => {
-        if (flowing) return;
-        flowing = true;
+    const autoload = route.lock === undefined && (route.autoload ?? this.manager.shouldAutoload(req));
+    // Written by hand rather than composed from operators: it runs on every HTTP request.
+    return new Observable<unknown>((subscriber) => {
+      let handler: Subscription | undefined;
+      let release: (() => Promise<void>) | undefined;
+      let flowing = false;
+      // A stream (`@Sse()`) may never complete: once the handler's result flows into a response
+      // whose head is already out, save what it changed without waiting; again at teardown.
+      const saveIfFlushed = () => {
+        if (this.manager.headFlushed(req)) void this.manager.commit(req, responseStatus(res));
+      };
+      const settle = (work: Promise<void>, then: () => void) => {
+        work.then(then, (error: unknown) => subscriber.error(error));
+      };
+      const run = () => {
+        if (subscriber.closed) return;
+        handler = next.handle().subscribe({
+          next: (value) => {
+            if (!flowing) {
+              flowing = true;
+              saveIfFlushed();
+            }
+            subscriber.next(value);
+          },
+          // Thrown errors: 4xx changes are saved, 5xx ones are not; then the error goes on.
+          error: (error: unknown) => settle(this.manager.commit(req, statusOf(error)), () => subscriber.error(error)),
+          complete: () => {
+            // The response waits for the commit; a request that never used the session has none.
+            if (!route.regenerate && !this.manager.inUse(req)) return subscriber.complete();
+            settle(this.commitSuccess(req, res, route), () => subscriber.complete());
+          },
+        });
+      };
+      const ready = route.lock
+        ? // The lock is taken before the session is read, and released once the commit is done.
+          this.manager.lock(req, route.lock).then((unlock) => {
+            release = unlock;
+            if (subscriber.closed) void unlock();
+            return this.manager.load(req);
+          })
+        : autoload
+          ? this.manager.load(req)
+          : undefined;
+      if (ready) ready.then(run, (error: unknown) => subscriber.error(error));
+      else run();
+      return () => {
+        handler?.unsubscribe();
         saveIfFlushed();
-      }),
-      finalize(saveIfFlushed),
-      catchError((error: unknown) =>
-        from(this.manager.commit(req, statusOf(error))).pipe(mergeMap(() => throwError(() => error))),
-      ),
-    );
-    const commit = defer(async () => {
-      if (route.regenerate) await this.manager.regenerate(req);
-      await this.manager.commit(req, responseStatus(res));
-    }).pipe(ignoreElements());
-    // concat: the response waits for the commit, which runs even when the handler emits nothing.
-    const lifecycle = concat(handled, commit);
+        void release?.();
+      };
+    });
+  }
 
-    const lock = route.lock;
-    if (lock) {
-      // The lock is taken before the session is read, and released once the commit is done.
-      return from(this.manager.lock(req, lock)).pipe(
-        mergeMap((release) => from(this.manager.load(req)).pipe(mergeMap(() => lifecycle), finalize(() => void release()))),
-      );
-    }
-    const autoload = route.autoload ?? this.manager.shouldAutoload(req);
-    return autoload ? from(this.manager.load(req)).pipe(mergeMap(() => lifecycle)) : lifecycle;
+  private async commitSuccess(req: unknown, res: unknown, route: RouteSessionConfig): Promise<void> {
+    if (route.regenerate) await this.manager.regenerate(req);
+    await this.manager.commit(req, responseStatus(res));
   }
 
   private routeConfig(context: ExecutionContext): RouteSessionConfig {

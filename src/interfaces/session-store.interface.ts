@@ -68,7 +68,7 @@ export interface SessionFieldPatch {
  */
 export interface MergeableSessionStore extends SessionStore {
   /** Every field of the record, or `null` when the ID is unknown. */
-  readFields(id: string, lifetime: number): Promise<Map<string, Uint8Array> | null>;
+  readFields(id: string, lifetime: number): Promise<ReadonlyMap<string, Uint8Array> | null>;
   /**
    * Applies the patch atomically and sets the TTL. `create` replaces whatever was there;
    * `update` writes only when the record still exists and returns `false` when it is gone.

@@ -18,6 +18,8 @@ export type Snapshot = (
   | {
       readonly kind: 'fields';
       readonly fields: ReadonlyMap<string, Uint8Array>;
+      /** The values as decoded: a primitive still identical to its loaded value needs no re-serializing. */
+      readonly values?: ReadonlyMap<string, unknown>;
       /** JSON of the user binding and of the flash messages ('' when none): fields of their own. */
       readonly user: string;
       readonly flash: string;
@@ -163,6 +165,7 @@ export class SessionCodec {
     const flash = text(FLASH_FIELD);
     const data: SessionData = {};
     const plain = new Map<string, Uint8Array>();
+    const values = new Map<string, unknown>();
     for (const [field, sealed] of fields) {
       if (!field.startsWith(DATA_FIELD)) continue;
       const key = field.slice(DATA_FIELD.length);
@@ -172,10 +175,11 @@ export class SessionCodec {
       // Each field holds a one-key object naming its own key; anything else is tampering.
       if (!hasOwn(entry, key) || Object.keys(entry).length !== 1) throw new Error('corrupt session field');
       data[key] = entry[key];
+      values.set(key, entry[key]);
       plain.set(key, opened.data);
     }
     const meta = parseMeta(user === '' && flash === '' ? '' : JSON.stringify({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) }));
-    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, user, flash, rekey } };
+    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, user, flash, rekey } };
   }
 
   /**
@@ -187,10 +191,18 @@ export class SessionCodec {
     const after = new Map<string, Uint8Array>();
     const differing: string[] = [];
     for (const key of Object.keys(data)) {
-      if (data[key] === undefined) continue;
-      const bytes = this.serializer.serialize({ [key]: data[key] });
+      const value = data[key];
+      if (value === undefined) continue;
+      const loaded = before?.fields.get(key);
+      // Objects may have changed inside (nested mutation): only primitives can skip the
+      // serializer, when they are the very value that was loaded.
+      if (!isNew && loaded && (typeof value !== 'object' || value === null) && before?.values?.has(key) && Object.is(before.values.get(key), value)) {
+        after.set(key, loaded);
+        continue;
+      }
+      const bytes = this.serializer.serialize({ [key]: value });
       after.set(key, bytes);
-      if (isNew || !sameBytes(before?.fields.get(key), bytes)) differing.push(key);
+      if (isNew || !sameBytes(loaded, bytes)) differing.push(key);
     }
     const removedKeys = before ? [...before.fields.keys()].filter((key) => !after.has(key)) : [];
     const user = userJson(meta);
@@ -201,7 +213,7 @@ export class SessionCodec {
     const userDiffers = user !== (before?.user ?? '');
     const flashDiffers = flash !== (before?.flash ?? '');
     const changed = isNew || userDiffers || flashDiffers || differing.length > 0 || removedKeys.length > 0;
-    const next: Snapshot = { kind: 'fields', fields: after, user, flash };
+    const next: Snapshot = { kind: 'fields', fields: after, values: new Map(Object.entries(data)), user, flash };
     return {
       changed,
       changedKeys: rewrite ? [...after.keys()] : differing,

@@ -112,6 +112,11 @@ export class SessionManager {
     return (client as Record<symbol, SessionManager | undefined>)[MANAGER];
   }
 
+  /** Whether anything touched the session of this request (so there may be something to commit). */
+  inUse(req: AnyRequest): boolean {
+    return this.stateOf(req) !== undefined;
+  }
+
   /** Whether the response head went out before the interceptor's commit. */
   headFlushed(req: AnyRequest): boolean {
     return this.stateOf(req)?.flushed === true;
@@ -388,9 +393,11 @@ export class SessionManager {
   }
 
   private emit(type: SessionEventType, id: string | undefined, userId: string | undefined): void {
+    const log = type !== 'expired' && this.logger !== undefined;
+    if (!log && !this.events.hasListeners) return;
     const reference = id === undefined ? 'none' : ref(id);
-    if (type !== 'expired') this.logger?.log(`Session ${type} (ref ${reference})`);
-    this.events.emit({ type, ref: reference, userId, at: new Date() });
+    if (log) this.logger!.log(`Session ${type} (ref ${reference})`);
+    if (this.events.hasListeners) this.events.emit({ type, ref: reference, userId, at: new Date() });
   }
 
   // ---- responses whose head is flushed before the interceptor commits ----------------------

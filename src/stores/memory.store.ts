@@ -75,9 +75,10 @@ export class MemoryStore
     return this.write(id, data, lifetime, ttl);
   }
 
-  async readFields(id: string): Promise<Map<string, Uint8Array> | null> {
+  async readFields(id: string): Promise<ReadonlyMap<string, Uint8Array> | null> {
     const data = this.live(id)?.data;
-    return data instanceof Map ? new Map(data) : null;
+    // Stored maps are never mutated (patch builds a new one), so no defensive copy is needed.
+    return data instanceof Map ? data : null;
   }
 
   async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
