@@ -382,13 +382,11 @@ export class SessionManager {
     return { setCookie: this.cookies.serialize(signed, plan.cookie?.maxAge) };
   }
 
-  /** Logs and emits what the commit did. */
+  /** Logs and emits what the commit did: a created or regenerated session once it is written. */
   private afterCommit(state: SessionState, plan: CommitPlan, value: string | undefined): void {
-    const subject = plan.write ? value : undefined;
     for (const type of plan.events) {
-      const id = type === 'destroyed' ? plan.removals[0]?.id : subject;
-      if (type !== 'destroyed' && subject === undefined) continue;
-      this.emit(type, id, type === 'destroyed' ? plan.removals[0]?.userId : state.userId);
+      if (type === 'destroyed') this.emit(type, plan.removals[0]?.id, plan.removals[0]?.userId);
+      else if (plan.write && value !== undefined) this.emit(type, value, state.userId);
     }
   }
 

@@ -19,7 +19,7 @@ import {
   type SessionEvent,
   type SessionStore,
 } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, idOf, sessionCookie, sleep, startApp } from '../../support/session-app.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, idOf, sessionCookie, sleep, startApp } from '../../support/session-app.js';
 import { PlainStore } from '../concurrency/support.js';
 
 /** Listens through the decorator: one method for everything, one for two types only. */
@@ -136,13 +136,13 @@ function expectRefNotId(ref: string, id: string | undefined): void {
   expect(ref.includes(id!)).toBe(false);
 }
 
-describe('session lifecycle events (MemoryStore)', () => {
+describe.each(PLATFORMS)('session lifecycle events (MemoryStore) (%s)', (platform) => {
   let app: INestApplication;
   const store = new MemoryStore();
   const logger = new RecordingLogger();
 
   beforeAll(async () => {
-    app = await startApp(appModule(store, logger));
+    app = await startApp(appModule(store, logger), platform);
   });
   afterAll(async () => {
     await app?.close();
@@ -224,43 +224,45 @@ describe('session lifecycle events (MemoryStore)', () => {
  * expired: lifetime 1 s, a request after 1.2 s. On a store that drops records at their TTL
  * (MemoryStore) and on a custom store that ignores TTLs (the module finds the expired record).
  */
-for (const [label, makeStore] of [
-  ['MemoryStore', () => new MemoryStore()],
-  ['custom read/write/remove store that ignores TTLs', () => new PlainStore()],
-] as [string, () => SessionStore][]) {
-  describe(`expired event (${label}, lifetime 1 s)`, () => {
-    let app: INestApplication;
-    const store = makeStore();
-    const logger = new RecordingLogger();
+describe.each(PLATFORMS)('expired event (%s)', (platform) => {
+  for (const [label, makeStore] of [
+    ['MemoryStore', () => new MemoryStore()],
+    ['custom read/write/remove store that ignores TTLs', () => new PlainStore()],
+  ] as [string, () => SessionStore][]) {
+    describe(`expired event (${label}, lifetime 1 s)`, () => {
+      let app: INestApplication;
+      const store = makeStore();
+      const logger = new RecordingLogger();
 
-    beforeAll(async () => {
-      app = await startApp(appModule(store, logger, { lifetime: 1 }));
-    });
-    afterAll(async () => {
-      await app?.close();
-      if (store instanceof MemoryStore) store.close();
-    });
+      beforeAll(async () => {
+        app = await startApp(appModule(store, logger, { lifetime: 1 }), platform);
+      });
+      afterAll(async () => {
+        await app?.close();
+        if (store instanceof MemoryStore) store.close();
+      });
 
-    it('a request after expiry → expired once (when the store kept the record), with the session’s ref and userId; the request gets an empty session', async () => {
-      const cookie = sessionCookie(await http(app).post('/login').send({ user: 'u3' }).expect(200))!;
-      const createdRef = received(app)[0]![1];
-      clear(app);
-      await sleep(1200);
-      expect((await http(app).get('/me').set('Cookie', cookie).expect(200)).body).toEqual({});
-      if (store instanceof MemoryStore) {
-        // A store that drops records at their TTL leaves nothing to detect: an expired session
-        // then looks like an unknown ID, and no event fires (README: Lifecycle events).
-        expect(received(app)).toEqual([]);
-        return;
-      }
-      expect(received(app)).toEqual([['expired', createdRef, 'u3']]);
-      expectRefNotId(createdRef, idOf(cookie));
-      // Once: the next request with the same cookie finds nothing left to expire.
-      await http(app).get('/me').set('Cookie', cookie).expect(200);
-      expect(received(app)).toHaveLength(1);
+      it('a request after expiry → expired once (when the store kept the record), with the session’s ref and userId; the request gets an empty session', async () => {
+        const cookie = sessionCookie(await http(app).post('/login').send({ user: 'u3' }).expect(200))!;
+        const createdRef = received(app)[0]![1];
+        clear(app);
+        await sleep(1200);
+        expect((await http(app).get('/me').set('Cookie', cookie).expect(200)).body).toEqual({});
+        if (store instanceof MemoryStore) {
+          // A store that drops records at their TTL leaves nothing to detect: an expired session
+          // then looks like an unknown ID, and no event fires (README: Lifecycle events).
+          expect(received(app)).toEqual([]);
+          return;
+        }
+        expect(received(app)).toEqual([['expired', createdRef, 'u3']]);
+        expectRefNotId(createdRef, idOf(cookie));
+        // Once: the next request with the same cookie finds nothing left to expire.
+        await http(app).get('/me').set('Cookie', cookie).expect(200);
+        expect(received(app)).toHaveLength(1);
+      });
     });
-  });
-}
+  }
+});
 
 @Injectable()
 class ThrowingListener {
@@ -285,13 +287,13 @@ class ThrowingSubscriber implements OnModuleInit {
   }
 }
 
-describe('a listener that throws', () => {
+describe.each(PLATFORMS)('a listener that throws (%s)', (platform) => {
   let app: INestApplication;
   const store = new MemoryStore();
   const logger = new RecordingLogger();
 
   beforeAll(async () => {
-    app = await startApp(appModule(store, logger, {}, [ThrowingListener, ThrowingSubscriber]));
+    app = await startApp(appModule(store, logger, {}, [ThrowingListener, ThrowingSubscriber]), platform);
   });
   afterAll(async () => {
     await app?.close();

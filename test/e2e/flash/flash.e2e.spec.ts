@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Controller, Get, HttpCode, Module, Post, Query, Redirect, Req, type INestApplication } from '@nestjs/common';
 import { MemoryStore, Session, SessionModule, SessionService, UseSessionAutoload, type SessionData, type SessionStore } from '../../../src/index.js';
 import { readSessionData } from '../../../src/testing/index.js';
-import { SECRET, http, idOf, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, sessionCookie, startApp, type Platform } from '../../support/session-app.js';
 import { Gate, PlainStore } from '../concurrency/support.js';
 
 const gates = { current: new Gate() };
@@ -69,13 +69,13 @@ function appModule(store: SessionStore) {
   return FlashAppModule;
 }
 
-function flashScenarios(label: string, makeStore: () => SessionStore, fieldRecords: boolean) {
+function flashScenarios(platform: Platform, label: string, makeStore: () => SessionStore, fieldRecords: boolean) {
   describe(`flash messages (${label})`, () => {
     let app: INestApplication;
     const store = makeStore();
 
     beforeAll(async () => {
-      app = await startApp(appModule(store));
+      app = await startApp(appModule(store), platform);
     });
     afterEach(() => gates.current.open());
     afterAll(async () => {
@@ -165,5 +165,7 @@ function flashScenarios(label: string, makeStore: () => SessionStore, fieldRecor
   });
 }
 
-flashScenarios('MemoryStore, field records', () => new MemoryStore(), true);
-flashScenarios('custom read/write/remove store, whole-record blobs', () => new PlainStore(), false);
+describe.each(PLATFORMS)('flash (%s)', (platform) => {
+  flashScenarios(platform, 'MemoryStore, field records', () => new MemoryStore(), true);
+  flashScenarios(platform, 'custom read/write/remove store, whole-record blobs', () => new PlainStore(), false);
+});
