@@ -9,7 +9,7 @@ import { Controller, Get, Module, Param, type INestApplication } from '@nestjs/c
 import { MemoryStore, Session, SessionModule, type SessionData, type SessionStore } from '../../../src/index.js';
 import { RedisStore } from '../../../src/redis/index.js';
 import { readSessionData } from '../../../src/testing/index.js';
-import { SECRET, http, idOf, listen, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, listen, sessionCookie, startApp, type Platform } from '../../support/session-app.js';
 import { Gate, PlainStore, describeRedis, since, startTopology, type RedisTopology, type TopologyKind } from './support.js';
 
 const PARALLEL = 50;
@@ -64,14 +64,14 @@ const keysOf = (n: number) => Array.from({ length: n }, (_, i) => `k${i}`);
 const timings: string[] = [];
 
 /** The merge scenarios against one store with field records. */
-function mergeScenarios(label: string, connect: () => Promise<{ store: SessionStore; stop(): Promise<void> }>) {
+function mergeScenarios(platform: Platform, label: string, connect: () => Promise<{ store: SessionStore; stop(): Promise<void> }>) {
   let app: INestApplication;
   let store: SessionStore;
   let stop: () => Promise<void>;
 
   beforeAll(async () => {
     ({ store, stop } = await connect());
-    app = await startApp(appModule(store));
+    app = await startApp(appModule(store), platform);
     await listen(app);
   }, 60000);
 
@@ -138,64 +138,67 @@ afterAll(() => {
   if (timings.length) console.log(`Per-key merge timings:\n  ${timings.join('\n  ')}`);
 });
 
-describe('per-key merge: MemoryStore', () => {
-  mergeScenarios('MemoryStore', async () => {
-    const store = new MemoryStore();
-    return { store, stop: async () => store.close() };
-  });
-});
-
-for (const kind of ['single', 'cluster'] as TopologyKind[]) {
-  describeRedis(`per-key merge: RedisStore (${kind === 'single' ? 'single node' : '3-master Cluster'})`, () => {
-    mergeScenarios(`RedisStore ${kind}`, async () => {
-      const topology: RedisTopology = await startTopology(kind);
-      return { store: new RedisStore({ client: topology.client }), stop: () => topology.stop() };
+describe.each(PLATFORMS)('per-key merge (%s)', (platform) => {
+  // Each platform gets its own stores (and, for Redis, its own servers).
+  describe('per-key merge: MemoryStore', () => {
+    mergeScenarios(platform, `MemoryStore (${platform})`, async () => {
+      const store = new MemoryStore();
+      return { store, stop: async () => store.close() };
     });
   });
-}
 
-describe('a custom store without field records (read/write/remove only): last writer wins', () => {
-  let app: INestApplication;
-  const store = new PlainStore();
+  for (const kind of ['single', 'cluster'] as TopologyKind[]) {
+    describeRedis(`per-key merge: RedisStore (${kind === 'single' ? 'single node' : '3-master Cluster'})`, () => {
+      mergeScenarios(platform, `RedisStore ${kind} (${platform})`, async () => {
+        const topology: RedisTopology = await startTopology(kind);
+        return { store: new RedisStore({ client: topology.client }), stop: () => topology.stop() };
+      });
+    });
+  }
 
-  beforeAll(async () => {
-    app = await startApp(appModule(store));
-    await listen(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  describe('a custom store without field records (read/write/remove only): last writer wins', () => {
+    let app: INestApplication;
+    const store = new PlainStore();
 
-  it('controlled interleaving: the later full write wins, and the key saved in between is lost', async () => {
-    const cookie = await newSession(app);
-    gates.current = new Gate();
-    const slow = http(app).get('/slow-set/a').set('Cookie', cookie).then((r) => r);
-    await gates.current.arrived; // A has loaded {seed}
-    await http(app).get('/set/b').set('Cookie', cookie).expect(200); // B writes {seed, b}
-    gates.current.open();
-    expect((await slow).status).toBe(200); // A writes {seed, a}: the whole blob
-    const { body } = await http(app).get('/all').set('Cookie', cookie).expect(200);
-    expect(body).toEqual({ seed: 'value-of-seed', a: 'value-of-a' });
-    // The module used the plain contract only: whole-record reads and writes.
-    expect(store.calls.write).toBeGreaterThan(0);
-  });
+    beforeAll(async () => {
+      app = await startApp(appModule(store), platform);
+      await listen(app);
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
 
-  it(`${PARALLEL} parallel requests: every answer is 200, the session stays one readable session, and some keys may be lost`, async () => {
-    const cookie = await newSession(app);
-    const start = performance.now();
-    const responses = await Promise.all(keysOf(PARALLEL).map((k) => http(app).get(`/set/${k}`).set('Cookie', cookie)));
-    const ms = since(start);
-    for (const res of responses) {
-      expect(res.status).toBe(200);
-      expect(idOf(sessionCookie(res))).toBe(idOf(cookie));
-    }
-    const { body } = await http(app).get('/all').set('Cookie', cookie).expect(200);
-    const kept = keysOf(PARALLEL).filter((k) => body[k] === `value-of-${k}`);
-    // Consistent: the record decodes, holds only keys some request set, and at least the last writer's.
-    expect(body.seed).toBe('value-of-seed');
-    expect(Object.keys(body).every((k) => k === 'seed' || keysOf(PARALLEL).includes(k))).toBe(true);
-    expect(kept.length).toBeGreaterThanOrEqual(1);
-    expect(await readSessionData(store, idOf(cookie)!)).toEqual(body);
-    timings.push(`PlainStore (no field records): ${PARALLEL} parallel requests in ${ms} ms, ${PARALLEL - kept.length} of ${PARALLEL} keys lost (last writer wins)`);
+    it('controlled interleaving: the later full write wins, and the key saved in between is lost', async () => {
+      const cookie = await newSession(app);
+      gates.current = new Gate();
+      const slow = http(app).get('/slow-set/a').set('Cookie', cookie).then((r) => r);
+      await gates.current.arrived; // A has loaded {seed}
+      await http(app).get('/set/b').set('Cookie', cookie).expect(200); // B writes {seed, b}
+      gates.current.open();
+      expect((await slow).status).toBe(200); // A writes {seed, a}: the whole blob
+      const { body } = await http(app).get('/all').set('Cookie', cookie).expect(200);
+      expect(body).toEqual({ seed: 'value-of-seed', a: 'value-of-a' });
+      // The module used the plain contract only: whole-record reads and writes.
+      expect(store.calls.write).toBeGreaterThan(0);
+    });
+
+    it(`${PARALLEL} parallel requests: every answer is 200, the session stays one readable session, and some keys may be lost`, async () => {
+      const cookie = await newSession(app);
+      const start = performance.now();
+      const responses = await Promise.all(keysOf(PARALLEL).map((k) => http(app).get(`/set/${k}`).set('Cookie', cookie)));
+      const ms = since(start);
+      for (const res of responses) {
+        expect(res.status).toBe(200);
+        expect(idOf(sessionCookie(res))).toBe(idOf(cookie));
+      }
+      const { body } = await http(app).get('/all').set('Cookie', cookie).expect(200);
+      const kept = keysOf(PARALLEL).filter((k) => body[k] === `value-of-${k}`);
+      // Consistent: the record decodes, holds only keys some request set, and at least the last writer's.
+      expect(body.seed).toBe('value-of-seed');
+      expect(Object.keys(body).every((k) => k === 'seed' || keysOf(PARALLEL).includes(k))).toBe(true);
+      expect(kept.length).toBeGreaterThanOrEqual(1);
+      expect(await readSessionData(store, idOf(cookie)!)).toEqual(body);
+      timings.push(`PlainStore (no field records, ${platform}): ${PARALLEL} parallel requests in ${ms} ms, ${PARALLEL - kept.length} of ${PARALLEL} keys lost (last writer wins)`);
+    });
   });
 });

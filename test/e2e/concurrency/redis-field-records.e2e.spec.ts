@@ -3,7 +3,7 @@
  * encrypted when an encryptor is set, and a commit sends Redis only the fields that changed
  * (plus the metadata field `m`), in one script call.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Param, Query, type INestApplication } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { AesGcmEncryptor, Session, SessionModule, type SessionData, type Encrypt
 import { RedisStore } from '../../../src/redis/index.js';
 import { readSessionData } from '../../../src/testing/index.js';
 import { redisCommand } from '../../support/redis-server.js';
-import { SECRET, http, idOf, listen, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, listen, sessionCookie, startApp } from '../../support/session-app.js';
 import { MonitorTap, commandStats, describeRedis, startTopology, statsDelta, type RedisTopology, type TopologyKind } from './support.js';
 import { decodeFieldRecord } from '../../../src/stores/field-record.js';
 
@@ -69,142 +69,145 @@ async function start(path: string, app: INestApplication): Promise<string> {
   return cookie!;
 }
 
-for (const kind of ['single', 'cluster'] as TopologyKind[]) {
-  describeRedis(`field records stay encrypted (RedisStore, ${kind === 'single' ? 'single node' : '3-master Cluster'})`, () => {
+describe.each(PLATFORMS)('Redis field records (%s)', (platform) => {
+  // Each platform gets its own servers.
+  for (const kind of ['single', 'cluster'] as TopologyKind[]) {
+    describeRedis(`field records stay encrypted (RedisStore, ${kind === 'single' ? 'single node' : '3-master Cluster'})`, () => {
+      let topology: RedisTopology;
+      let inspector: Redis | Cluster;
+      let encrypted: INestApplication;
+      let plain: INestApplication;
+      const encryptor = new AesGcmEncryptor(randomBytes(32));
+
+      beforeAll(async () => {
+        topology = await startTopology(kind);
+        inspector = await topology.newClient(); // a separate client, never the app's
+        encrypted = await startApp(appModule(topology.client, 'enc:', encryptor), platform);
+        plain = await startApp(appModule(topology.client, 'plain:'), platform);
+        await listen(encrypted);
+        await listen(plain);
+      }, 60000);
+
+      afterAll(async () => {
+        await encrypted?.close();
+        await plain?.close();
+        await topology?.stop();
+      });
+
+      it('with AesGcmEncryptor, no raw record field holds the plaintext JSON of a value, and the app reads them all back', async () => {
+        const cookie = await start('/fill', encrypted);
+        const raw = fieldsOf(await inspector.getBuffer(`enc:${idOf(cookie)}`));
+        // One field per top-level key, plus the metadata field.
+        expect(Object.keys(raw).sort()).toEqual(['d:cart', 'd:count', 'd:secretA', 'm']);
+        for (const [field, value] of Object.entries(raw)) {
+          const text = value.toString('latin1');
+          // (Long needles only: a two-byte one would turn up in random ciphertext now and then.)
+          const leaks = [MARKER, '{"secretA":', '{"cart":', '{"count":41}'].filter((needle) => text.includes(needle));
+          expect({ field, leaks }).toEqual({ field, leaks: [] });
+          // 12-byte nonce + at least 1 byte + 16-byte tag.
+          expect(value.length).toBeGreaterThan(28);
+        }
+        const { body } = await http(encrypted).get('/all').set('Cookie', cookie).expect(200);
+        expect(body).toEqual({ secretA: `${MARKER}-alpha`, cart: [`${MARKER}-item`, { sku: `${MARKER}-sku` }], count: 41 });
+        // A change of one key re-encrypts that field (fresh nonce) and leaves the others' bytes as they were.
+        await http(encrypted).get('/set/count?v=42').set('Cookie', cookie).expect(200);
+        const after = fieldsOf(await inspector.getBuffer(`enc:${idOf(cookie)}`));
+        expect(after['d:secretA']!.equals(raw['d:secretA']!)).toBe(true);
+        expect(after['d:cart']!.equals(raw['d:cart']!)).toBe(true);
+        expect(after['d:count']!.equals(raw['d:count']!)).toBe(false);
+        expect(after['d:count']!.toString('latin1')).not.toContain('{"count":"42"}');
+        const store = new RedisStore({ client: inspector, prefix: 'enc:' });
+        expect(await readSessionData(store, idOf(cookie)!, { encryptor })).toEqual({ ...body, count: '42' });
+        // Without the key nothing decodes.
+        expect(await readSessionData(store, idOf(cookie)!)).toBeNull();
+      });
+
+      it('control: without an encryptor the same fields are plaintext JSON (so the check above can see a leak)', async () => {
+        const cookie = await start('/fill', plain);
+        const raw = fieldsOf(await inspector.getBuffer(`plain:${idOf(cookie)}`));
+        expect(raw['d:secretA']!.toString('utf8')).toBe(JSON.stringify({ secretA: `${MARKER}-alpha` }));
+        expect(raw['d:count']!.toString('utf8')).toBe('{"count":41}');
+      });
+    });
+  }
+
+  describeRedis('Redis receives only what changed (single node, INFO commandstats and MONITOR)', () => {
     let topology: RedisTopology;
-    let inspector: Redis | Cluster;
-    let encrypted: INestApplication;
-    let plain: INestApplication;
-    const encryptor = new AesGcmEncryptor(randomBytes(32));
+    let app: INestApplication;
+    let port: number;
+    let monitor: MonitorTap;
+    const report: string[] = [];
 
     beforeAll(async () => {
-      topology = await startTopology(kind);
-      inspector = await topology.newClient(); // a separate client, never the app's
-      encrypted = await startApp(appModule(topology.client, 'enc:', encryptor));
-      plain = await startApp(appModule(topology.client, 'plain:'));
-      await listen(encrypted);
-      await listen(plain);
+      topology = await startTopology('single');
+      port = topology.ports[0]!;
+      app = await startApp(appModule(topology.client, 'sess:'), platform);
+      await listen(app);
+      monitor = await MonitorTap.open(port);
     }, 60000);
 
     afterAll(async () => {
-      await encrypted?.close();
-      await plain?.close();
+      monitor?.close();
+      await app?.close();
       await topology?.stop();
+      if (report.length) console.log(`Redis commands per request (field records, ${platform}):\n  ${report.join('\n  ')}`);
     });
 
-    it('with AesGcmEncryptor, no raw record field holds the plaintext JSON of a value, and the app reads them all back', async () => {
-      const cookie = await start('/fill', encrypted);
-      const raw = fieldsOf(await inspector.getBuffer(`enc:${idOf(cookie)}`));
-      // One field per top-level key, plus the metadata field.
-      expect(Object.keys(raw).sort()).toEqual(['d:cart', 'd:count', 'd:secretA', 'm']);
-      for (const [field, value] of Object.entries(raw)) {
-        const text = value.toString('latin1');
-        // (Long needles only: a two-byte one would turn up in random ciphertext now and then.)
-        const leaks = [MARKER, '{"secretA":', '{"cart":', '{"count":41}'].filter((needle) => text.includes(needle));
-        expect({ field, leaks }).toEqual({ field, leaks: [] });
-        // 12-byte nonce + at least 1 byte + 16-byte tag.
-        expect(value.length).toBeGreaterThan(28);
-      }
-      const { body } = await http(encrypted).get('/all').set('Cookie', cookie).expect(200);
-      expect(body).toEqual({ secretA: `${MARKER}-alpha`, cart: [`${MARKER}-item`, { sku: `${MARKER}-sku` }], count: 41 });
-      // A change of one key re-encrypts that field (fresh nonce) and leaves the others' bytes as they were.
-      await http(encrypted).get('/set/count?v=42').set('Cookie', cookie).expect(200);
-      const after = fieldsOf(await inspector.getBuffer(`enc:${idOf(cookie)}`));
-      expect(after['d:secretA']!.equals(raw['d:secretA']!)).toBe(true);
-      expect(after['d:cart']!.equals(raw['d:cart']!)).toBe(true);
-      expect(after['d:count']!.equals(raw['d:count']!)).toBe(false);
-      expect(after['d:count']!.toString('latin1')).not.toContain('{"count":"42"}');
-      const store = new RedisStore({ client: inspector, prefix: 'enc:' });
-      expect(await readSessionData(store, idOf(cookie)!, { encryptor })).toEqual({ ...body, count: '42' });
-      // Without the key nothing decodes.
-      expect(await readSessionData(store, idOf(cookie)!)).toBeNull();
+    /** The commandstats delta of one request. */
+    async function countCommands(action: () => Promise<unknown>): Promise<Record<string, number>> {
+      const before = await commandStats(port);
+      await action();
+      return statsDelta(before, await commandStats(port));
+    }
+
+    it('changing one key of a 5-key session: 1 GET + 1 EVALSHA, which carries only that field and `m`', async () => {
+      const cookie = await start('/five', app);
+      const key = `sess:${idOf(cookie)}`;
+      const change = () => http(app).get('/set/k3?v=changed').set('Cookie', cookie).expect(200);
+
+      const delta = await countCommands(change);
+      // Client round trips: GET and EVALSHA (the script is cached since the session was created);
+      // the script itself runs one GET (to merge) and one SET with PX.
+      expect(delta).toEqual({ get: 2, evalsha: 1, set: 1 });
+      report.push(`change 1 key of 5: ${JSON.stringify(delta)}`);
+
+      const { commands } = await monitor.record(port, () => http(app).get('/set/k3?v=changed-again').set('Cookie', cookie).expect(200));
+      const trips = commands.filter((c) => !c.lua);
+      expect(trips.map((c) => c.name)).toEqual(['GET', 'EVALSHA']);
+      const evalsha = trips[1]!;
+      // EVALSHA sha numkeys key | ARGV: mode ttl nset (field value)*nset [fields to delete]
+      const [, numkeys, scriptKey, mode, , nset, ...pairs] = evalsha.args;
+      expect({ numkeys, scriptKey, mode, nset }).toEqual({ numkeys: '1', scriptKey: key, mode: 'u', nset: '2' });
+      expect(pairs).toHaveLength(4); // ARGV count 7: nothing but `m` and `d:k3`, no deletions
+      expect([pairs[0], pairs[2]].sort()).toEqual(['d:k3', 'm']);
+      // Values travel base64-encoded (the record is a JSON map of base64 fields).
+      const sent = pairs.map((value) => Buffer.from(value, 'base64').toString('utf8')).join(' ');
+      expect(sent).toContain('changed-again');
+      expect(sent).not.toContain('initial-');
+      const set = commands.filter((c) => c.lua && c.name === 'SET');
+      expect(set).toHaveLength(1);
+      expect(set[0]!.args).toContain('PX');
+      // And the other four keys are intact.
+      const { body } = await http(app).get('/all').set('Cookie', cookie).expect(200);
+      expect(body).toEqual({ k1: 'initial-k1', k2: 'initial-k2', k3: 'changed-again', k4: 'initial-k4', k5: 'initial-k5' });
     });
 
-    it('control: without an encryptor the same fields are plaintext JSON (so the check above can see a leak)', async () => {
-      const cookie = await start('/fill', plain);
-      const raw = fieldsOf(await inspector.getBuffer(`plain:${idOf(cookie)}`));
-      expect(raw['d:secretA']!.toString('utf8')).toBe(JSON.stringify({ secretA: `${MARKER}-alpha` }));
-      expect(raw['d:count']!.toString('utf8')).toBe('{"count":41}');
+    it('a read-only request is one GET and nothing else', async () => {
+      const cookie = await start('/five', app);
+      const delta = await countCommands(() => http(app).get('/all').set('Cookie', cookie).expect(200));
+      expect(delta).toEqual({ get: 1 });
+      report.push(`read only: ${JSON.stringify(delta)}`);
     });
-  });
-}
 
-describeRedis('Redis receives only what changed (single node, INFO commandstats and MONITOR)', () => {
-  let topology: RedisTopology;
-  let app: INestApplication;
-  let port: number;
-  let monitor: MonitorTap;
-  const report: string[] = [];
-
-  beforeAll(async () => {
-    topology = await startTopology('single');
-    port = topology.ports[0]!;
-    app = await startApp(appModule(topology.client, 'sess:'));
-    await listen(app);
-    monitor = await MonitorTap.open(port);
-  }, 60000);
-
-  afterAll(async () => {
-    monitor?.close();
-    await app?.close();
-    await topology?.stop();
-    if (report.length) console.log(`Redis commands per request (field records):\n  ${report.join('\n  ')}`);
-  });
-
-  /** The commandstats delta of one request. */
-  async function countCommands(action: () => Promise<unknown>): Promise<Record<string, number>> {
-    const before = await commandStats(port);
-    await action();
-    return statsDelta(before, await commandStats(port));
-  }
-
-  it('changing one key of a 5-key session: 1 GET + 1 EVALSHA, which carries only that field and `m`', async () => {
-    const cookie = await start('/five', app);
-    const key = `sess:${idOf(cookie)}`;
-    const change = () => http(app).get('/set/k3?v=changed').set('Cookie', cookie).expect(200);
-
-    const delta = await countCommands(change);
-    // Client round trips: GET and EVALSHA (the script is cached since the session was created);
-    // the script itself runs one GET (to merge) and one SET with PX.
-    expect(delta).toEqual({ get: 2, evalsha: 1, set: 1 });
-    report.push(`change 1 key of 5: ${JSON.stringify(delta)}`);
-
-    const { commands } = await monitor.record(port, () => http(app).get('/set/k3?v=changed-again').set('Cookie', cookie).expect(200));
-    const trips = commands.filter((c) => !c.lua);
-    expect(trips.map((c) => c.name)).toEqual(['GET', 'EVALSHA']);
-    const evalsha = trips[1]!;
-    // EVALSHA sha numkeys key | ARGV: mode ttl nset (field value)*nset [fields to delete]
-    const [, numkeys, scriptKey, mode, , nset, ...pairs] = evalsha.args;
-    expect({ numkeys, scriptKey, mode, nset }).toEqual({ numkeys: '1', scriptKey: key, mode: 'u', nset: '2' });
-    expect(pairs).toHaveLength(4); // ARGV count 7: nothing but `m` and `d:k3`, no deletions
-    expect([pairs[0], pairs[2]].sort()).toEqual(['d:k3', 'm']);
-    // Values travel base64-encoded (the record is a JSON map of base64 fields).
-    const sent = pairs.map((value) => Buffer.from(value, 'base64').toString('utf8')).join(' ');
-    expect(sent).toContain('changed-again');
-    expect(sent).not.toContain('initial-');
-    const set = commands.filter((c) => c.lua && c.name === 'SET');
-    expect(set).toHaveLength(1);
-    expect(set[0]!.args).toContain('PX');
-    // And the other four keys are intact.
-    const { body } = await http(app).get('/all').set('Cookie', cookie).expect(200);
-    expect(body).toEqual({ k1: 'initial-k1', k2: 'initial-k2', k3: 'changed-again', k4: 'initial-k4', k5: 'initial-k5' });
-  });
-
-  it('a read-only request is one GET and nothing else', async () => {
-    const cookie = await start('/five', app);
-    const delta = await countCommands(() => http(app).get('/all').set('Cookie', cookie).expect(200));
-    expect(delta).toEqual({ get: 1 });
-    report.push(`read only: ${JSON.stringify(delta)}`);
-  });
-
-  it('the very first time (script not cached on the server) EVALSHA falls back to one EVAL; then EVALSHA again', async () => {
-    const cookie = await start('/five', app);
-    await redisCommand(port, ['SCRIPT', 'FLUSH']);
-    const first = await countCommands(() => http(app).get('/set/k1?v=x').set('Cookie', cookie).expect(200));
-    // EVALSHA answers NOSCRIPT (a failed call, still counted), EVAL runs and caches the script.
-    expect(first).toEqual({ get: 2, evalsha: 1, eval: 1, set: 1 });
-    report.push(`first write after SCRIPT FLUSH: ${JSON.stringify(first)}`);
-    const second = await countCommands(() => http(app).get('/set/k1?v=y').set('Cookie', cookie).expect(200));
-    expect(second).toEqual({ get: 2, evalsha: 1, set: 1 });
+    it('the very first time (script not cached on the server) EVALSHA falls back to one EVAL; then EVALSHA again', async () => {
+      const cookie = await start('/five', app);
+      await redisCommand(port, ['SCRIPT', 'FLUSH']);
+      const first = await countCommands(() => http(app).get('/set/k1?v=x').set('Cookie', cookie).expect(200));
+      // EVALSHA answers NOSCRIPT (a failed call, still counted), EVAL runs and caches the script.
+      expect(first).toEqual({ get: 2, evalsha: 1, eval: 1, set: 1 });
+      report.push(`first write after SCRIPT FLUSH: ${JSON.stringify(first)}`);
+      const second = await countCommands(() => http(app).get('/set/k1?v=y').set('Cookie', cookie).expect(200));
+      expect(second).toEqual({ get: 2, evalsha: 1, set: 1 });
+    });
   });
 });

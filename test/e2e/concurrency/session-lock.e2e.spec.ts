@@ -10,7 +10,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { MemoryStore, Session, SessionLock, SessionModule, type SessionData, type SessionStore } from '../../../src/index.js';
 import { RedisStore } from '../../../src/redis/index.js';
 import { redisCommand } from '../../support/redis-server.js';
-import { SECRET, http, idOf, listen, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, listen, sessionCookie, startApp } from '../../support/session-app.js';
 import { Gate, describeRedis, since, sleep, startTopology, type RedisTopology } from './support.js';
 
 const INCREMENTS = 100;
@@ -206,52 +206,55 @@ function lockScenarios(
   });
 }
 
-describe('@SessionLock on a MemoryStore (one instance, in-process lock)', () => {
-  const store = new MemoryStore();
-  let app: INestApplication;
-  afterAll(async () => {
-    await app?.close();
-    store.close();
-  });
-  /** MemoryStore keeps its lock table privately: looked at (read-only) for the holder's token. */
-  const table = () => (store as unknown as { locks: { locks: Map<string, { token: string; expiresAt: number }> } }).locks.locks;
-  lockScenarios('MemoryStore', async () => {
-    app = await startApp(appModule(store));
-    await listen(app);
-    return {
-      apps: [app],
-      plantLock: (id, token, ms) => store.acquireLock(id, token, ms),
-      lockHolder: async (id) => {
-        const held = table().get(id);
-        return held && held.expiresAt > Date.now() ? held.token : null;
-      },
-      dropLock: (id, token) => store.releaseLock(id, token),
-    };
-  });
-});
-
-describeRedis('@SessionLock on Redis (single node): two app instances, each its own client and RedisStore', () => {
-  let topology: RedisTopology;
-  const apps: INestApplication[] = [];
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    await topology?.stop();
-  });
-  lockScenarios('RedisStore, 2 instances', async () => {
-    topology = await startTopology('single');
-    const port = topology.ports[0]!;
-    const clients: (Redis | Cluster)[] = [topology.client, await topology.newClient()];
-    for (const client of clients) {
-      const app = await startApp(appModule(new RedisStore({ client })));
+describe.each(PLATFORMS)('@SessionLock (%s)', (platform) => {
+  // Each platform gets its own store (and, for Redis, its own server).
+  describe('@SessionLock on a MemoryStore (one instance, in-process lock)', () => {
+    const store = new MemoryStore();
+    let app: INestApplication;
+    afterAll(async () => {
+      await app?.close();
+      store.close();
+    });
+    /** MemoryStore keeps its lock table privately: looked at (read-only) for the holder's token. */
+    const table = () => (store as unknown as { locks: { locks: Map<string, { token: string; expiresAt: number }> } }).locks.locks;
+    lockScenarios(`MemoryStore (${platform})`, async () => {
+      app = await startApp(appModule(store), platform);
       await listen(app);
-      apps.push(app);
-    }
-    const lockKey = (id: string) => `sess:${id}:lock`;
-    return {
-      apps,
-      plantLock: async (id, token, ms) => (await redisCommand(port, ['SET', lockKey(id), token, 'PX', String(ms), 'NX'])) === 'OK',
-      lockHolder: async (id) => (await redisCommand(port, ['GET', lockKey(id)])) as string | null,
-      dropLock: async (id) => void (await redisCommand(port, ['DEL', lockKey(id)])),
-    };
+      return {
+        apps: [app],
+        plantLock: (id, token, ms) => store.acquireLock(id, token, ms),
+        lockHolder: async (id) => {
+          const held = table().get(id);
+          return held && held.expiresAt > Date.now() ? held.token : null;
+        },
+        dropLock: (id, token) => store.releaseLock(id, token),
+      };
+    });
+  });
+
+  describeRedis('@SessionLock on Redis (single node): two app instances, each its own client and RedisStore', () => {
+    let topology: RedisTopology;
+    const apps: INestApplication[] = [];
+    afterAll(async () => {
+      for (const app of apps) await app.close();
+      await topology?.stop();
+    });
+    lockScenarios(`RedisStore, 2 instances (${platform})`, async () => {
+      topology = await startTopology('single');
+      const port = topology.ports[0]!;
+      const clients: (Redis | Cluster)[] = [topology.client, await topology.newClient()];
+      for (const client of clients) {
+        const app = await startApp(appModule(new RedisStore({ client })), platform);
+        await listen(app);
+        apps.push(app);
+      }
+      const lockKey = (id: string) => `sess:${id}:lock`;
+      return {
+        apps,
+        plantLock: async (id, token, ms) => (await redisCommand(port, ['SET', lockKey(id), token, 'PX', String(ms), 'NX'])) === 'OK',
+        lockHolder: async (id) => (await redisCommand(port, ['GET', lockKey(id)])) as string | null,
+        dropLock: async (id) => void (await redisCommand(port, ['DEL', lockKey(id)])),
+      };
+    });
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, type INestApplication, type Type } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AesGcmEncryptor, CookieStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { SECRET, http, sessionCookie, setCookies, sleep, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, sessionCookie, setCookies, sleep, startApp } from '../../support/session-app.js';
 import { cookieSession, maxAgeOf } from './cookie-support.js';
 
 const KEY = randomBytes(32);
@@ -46,10 +46,10 @@ function cookieApp(name: string, options: { lifetime: number; rolling: boolean }
 
 const sidLine = (res: { headers: Record<string, unknown> }) => setCookies(res).find((c) => c.startsWith('sid='));
 
-describe('CookieStore expiry, fixed lifetime: 1 s', () => {
+describe.each(PLATFORMS)('CookieStore expiry, fixed lifetime: 1 s (%s)', (platform) => {
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(cookieApp('FixedCookieApp', { lifetime: 1, rolling: false }));
+    app = await startApp(cookieApp('FixedCookieApp', { lifetime: 1, rolling: false }), platform);
   });
   afterAll(async () => {
     await app.close();
@@ -74,10 +74,10 @@ describe('CookieStore expiry, fixed lifetime: 1 s', () => {
   });
 });
 
-describe('CookieStore expiry, rolling: true, lifetime: 2 s', () => {
+describe.each(PLATFORMS)('CookieStore expiry, rolling: true, lifetime: 2 s (%s)', (platform) => {
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(cookieApp('RollingCookieApp', { lifetime: 2, rolling: true }));
+    app = await startApp(cookieApp('RollingCookieApp', { lifetime: 2, rolling: true }), platform);
   });
   afterAll(async () => {
     await app.close();

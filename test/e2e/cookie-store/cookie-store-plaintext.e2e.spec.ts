@@ -5,10 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { CookieStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, sessionCookie, startApp } from '../../support/session-app.js';
 import { cookieBytes, cookieSession, dataPart } from './cookie-support.js';
-
-const logger = new RecordingLogger();
 
 @Controller()
 class PlainController {
@@ -21,23 +19,27 @@ class PlainController {
   }
 }
 
-@Module({
-  imports: [
-    SessionModule.forRoot({ secret: SECRET, store: new CookieStore(), cookie: { secure: false }, logger }),
-  ],
-  controllers: [PlainController],
-})
-class PlainCookieApp {}
+/** A fresh module (with its own CookieStore) logging to `logger`. */
+function plainCookieApp(logger: RecordingLogger) {
+  @Module({
+    imports: [
+      SessionModule.forRoot({ secret: SECRET, store: new CookieStore(), cookie: { secure: false }, logger }),
+    ],
+    controllers: [PlainController],
+  })
+  class PlainCookieApp {}
+  return PlainCookieApp;
+}
 
-const aboutEncryptor = () => logger.calls.filter((c) => /encryptor/i.test(c.message));
-
-describe('CookieStore without an encryptor', () => {
+describe.each(PLATFORMS)('CookieStore without an encryptor (%s)', (platform) => {
+  const logger = new RecordingLogger();
+  const aboutEncryptor = () => logger.calls.filter((c) => /encryptor/i.test(c.message));
   let app: INestApplication;
   let atStartup: { level: string; message: string }[];
 
   beforeAll(async () => {
     expect(aboutEncryptor()).toEqual([]);
-    app = await startApp(PlainCookieApp);
+    app = await startApp(plainCookieApp(logger), platform);
     atStartup = aboutEncryptor().map((c) => ({ ...c }));
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { Controller, Get, Module, Query, type INestApplication, type Type } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AesGcmEncryptor, CookieStore, Session, SessionModule, type SessionData } from '../../../src/index.js';
-import { RecordingLogger, SECRET, http, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { PLATFORMS, RecordingLogger, SECRET, http, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
 import { cookieBytes, cookieSession, dataPart, encodeForCookie, flipChar, sign } from './cookie-support.js';
 
 const KEY = randomBytes(32);
@@ -48,12 +48,12 @@ function cookieApp(name: string, logger: RecordingLogger): Type {
 
 const sid = (res: { headers: Record<string, unknown> }) => setCookies(res).filter((c) => c.startsWith('sid='));
 
-describe('CookieStore with an encryptor, through the HTTP app', () => {
+describe.each(PLATFORMS)('CookieStore with an encryptor, through the HTTP app (%s)', (platform) => {
   const logger = new RecordingLogger();
   let app: INestApplication;
 
   beforeAll(async () => {
-    app = await startApp(cookieApp('EncryptedCookieApp', logger));
+    app = await startApp(cookieApp('EncryptedCookieApp', logger), platform);
   });
   afterAll(async () => {
     await app.close();
@@ -65,7 +65,7 @@ describe('CookieStore with an encryptor, through the HTTP app', () => {
   it('does not warn about a missing encryptor', async () => {
     // Startup messages were recorded before beforeEach cleared them: check with a fresh app.
     const fresh = new RecordingLogger();
-    const other = await startApp(cookieApp('EncryptedCookieApp2', fresh));
+    const other = await startApp(cookieApp('EncryptedCookieApp2', fresh), platform);
     await other.close();
     expect(fresh.messages().filter((m) => /encryptor/i.test(m))).toEqual([]);
   });
@@ -85,7 +85,7 @@ describe('CookieStore with an encryptor, through the HTTP app', () => {
 
   it('keeps no server state: the cookie alone carries the data, readable by another app instance with the same secret and key', async () => {
     const cookie = sessionCookie(await http(app).get('/count').expect(200, { count: 1 }))!;
-    const twin = await startApp(cookieApp('EncryptedCookieTwin', new RecordingLogger()));
+    const twin = await startApp(cookieApp('EncryptedCookieTwin', new RecordingLogger()), platform);
     try {
       await http(twin).get('/count').set('Cookie', cookie).expect(200, { count: 2 });
     } finally {

@@ -1,6 +1,7 @@
 /**
  * The RedisStore scenarios run through a real Nest app, once against a single Redis node and
- * once against a 3-master Cluster (see the two `*.e2e.spec.ts` files that call this).
+ * once against a 3-master Cluster (see the two `*.e2e.spec.ts` files that call this), on the
+ * given HTTP platform; `connect` is called once per call, so each platform gets its own servers.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, type INestApplication, type Type } from '@nestjs/common';
@@ -8,7 +9,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
 import { RedisStore } from '../../../src/redis/index.js';
 import { redisAvailable, redisCommand, sleep } from '../../support/redis-server.js';
-import { SECRET, cookieValue, http, idOf, sessionCookie, setCookies, startApp } from '../../support/session-app.js';
+import { SECRET, cookieValue, http, idOf, sessionCookie, setCookies, startApp, type Platform } from '../../support/session-app.js';
 import { CommandRecorder, Gate, activityOn, isConditionalWrite, summary } from './redis-e2e-support.js';
 
 export interface RedisTopology {
@@ -28,7 +29,7 @@ async function onOwner(ports: readonly number[], args: string[]): Promise<unknow
   return (ok as PromiseFulfilledResult<unknown>).value;
 }
 
-export function describeRedisStoreScenarios(label: string, connect: () => Promise<RedisTopology>): void {
+export function describeRedisStoreScenarios(label: string, platform: Platform, connect: () => Promise<RedisTopology>): void {
   const describeRedis = redisAvailable() ? describe : describe.skip;
 
   describeRedis(`RedisStore through the HTTP app (${label})`, () => {
@@ -100,8 +101,8 @@ export function describeRedisStoreScenarios(label: string, connect: () => Promis
     beforeAll(async () => {
       topology = await connect();
       recorder = await CommandRecorder.open(topology.ports);
-      fixed = await startApp(appModule('FixedRedisApp', { rolling: false }));
-      rolling = await startApp(appModule('RollingRedisApp', { rolling: true, prefix: 'roll:' }));
+      fixed = await startApp(appModule('FixedRedisApp', { rolling: false }), platform);
+      rolling = await startApp(appModule('RollingRedisApp', { rolling: true, prefix: 'roll:' }), platform);
       // Warm-up on every node (scripts cached, connections open): the counts below are steady-state.
       for (const app of [fixed, rolling]) {
         for (let i = 0; i < 24; i++) {
@@ -116,7 +117,7 @@ export function describeRedisStoreScenarios(label: string, connect: () => Promis
       await rolling?.close();
       recorder?.close();
       await topology?.stop();
-      if (measured.length) console.log(`Redis commands per request (${label}):\n  ${measured.join('\n  ')}`);
+      if (measured.length) console.log(`Redis commands per request (${label}, ${platform}):\n  ${measured.join('\n  ')}`);
     });
 
     beforeEach(() => {

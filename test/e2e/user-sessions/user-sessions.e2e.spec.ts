@@ -16,7 +16,7 @@ import {
   type SessionStore,
 } from '../../../src/index.js';
 import { RedisStore } from '../../../src/redis/index.js';
-import { SECRET, http, idOf, listen, sessionCookie, startApp } from '../../support/session-app.js';
+import { PLATFORMS, SECRET, http, idOf, listen, sessionCookie, startApp, type Platform } from '../../support/session-app.js';
 import { Gate, describeRedis, sleep, startTopology, type RedisTopology, type TopologyKind } from '../concurrency/support.js';
 
 const gates = { current: new Gate() };
@@ -127,7 +127,7 @@ interface Stores {
   stop(): Promise<void>;
 }
 
-function userSessionScenarios(connect: () => Promise<Stores>) {
+function userSessionScenarios(platform: Platform, connect: () => Promise<Stores>) {
   let app: INestApplication;
   /** lifetime: 1 s, on a store of the same kind. */
   let shortLived: INestApplication;
@@ -138,9 +138,9 @@ function userSessionScenarios(connect: () => Promise<Stores>) {
   beforeAll(async () => {
     const stores = await connect();
     stop = stores.stop;
-    app = await startApp(appModule(stores.store));
-    shortLived = await startApp(appModule(stores.shortStore, { lifetime: 1 }));
-    rolling = await startApp(appModule(stores.rollingStore, { rolling: true }));
+    app = await startApp(appModule(stores.store), platform);
+    shortLived = await startApp(appModule(stores.shortStore, { lifetime: 1 }), platform);
+    rolling = await startApp(appModule(stores.rollingStore, { rolling: true }), platform);
     for (const a of [app, shortLived, rolling]) await listen(a);
   }, 60000);
 
@@ -335,30 +335,33 @@ function userSessionScenarios(connect: () => Promise<Stores>) {
   });
 }
 
-describe('per-user sessions: MemoryStore', () => {
-  userSessionScenarios(async () => {
-    const [store, shortStore, rollingStore] = [new MemoryStore(), new MemoryStore(), new MemoryStore()];
-    return {
-      store,
-      shortStore,
-      rollingStore,
-      async stop() {
-        for (const s of [store, shortStore, rollingStore]) s.close();
-      },
-    };
-  });
-});
-
-for (const kind of ['single', 'cluster'] as TopologyKind[]) {
-  describeRedis(`per-user sessions: RedisStore (${kind === 'single' ? 'single node' : '3-master Cluster'})`, () => {
-    userSessionScenarios(async () => {
-      const topology: RedisTopology = await startTopology(kind);
+describe.each(PLATFORMS)('per-user sessions (%s)', (platform) => {
+  // Each platform gets its own stores (and, for Redis, its own servers).
+  describe('per-user sessions: MemoryStore', () => {
+    userSessionScenarios(platform, async () => {
+      const [store, shortStore, rollingStore] = [new MemoryStore(), new MemoryStore(), new MemoryStore()];
       return {
-        store: new RedisStore({ client: topology.client }),
-        shortStore: new RedisStore({ client: topology.client, prefix: 'short:' }),
-        rollingStore: new RedisStore({ client: topology.client, prefix: 'roll:' }),
-        stop: () => topology.stop(),
+        store,
+        shortStore,
+        rollingStore,
+        async stop() {
+          for (const s of [store, shortStore, rollingStore]) s.close();
+        },
       };
     });
   });
-}
+
+  for (const kind of ['single', 'cluster'] as TopologyKind[]) {
+    describeRedis(`per-user sessions: RedisStore (${kind === 'single' ? 'single node' : '3-master Cluster'})`, () => {
+      userSessionScenarios(platform, async () => {
+        const topology: RedisTopology = await startTopology(kind);
+        return {
+          store: new RedisStore({ client: topology.client }),
+          shortStore: new RedisStore({ client: topology.client, prefix: 'short:' }),
+          rollingStore: new RedisStore({ client: topology.client, prefix: 'roll:' }),
+          stop: () => topology.stop(),
+        };
+      });
+    });
+  }
+});
