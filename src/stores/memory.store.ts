@@ -1,5 +1,5 @@
 import { LocalLockTable } from '../locks/local-lock.table.js';
-import { encodeFieldRecord } from './field-record.js';
+import { decodeFieldRecord, encodeFieldRecord } from './field-record.js';
 import type {
   LockingSessionStore,
   MergeableSessionStore,
@@ -17,8 +17,7 @@ export interface MemoryStoreOptions {
 }
 
 interface Entry {
-  /** Bytes written with `write`, or the fields the module patches. */
-  data: Uint8Array | Map<string, Uint8Array>;
+  data: Uint8Array;
   expiresAt: number;
 }
 
@@ -59,10 +58,7 @@ export class MemoryStore
   }
 
   async read(id: string): Promise<Uint8Array | null> {
-    const data = this.live(id)?.data;
-    if (data === undefined) return null;
-    // A per-key record reads as its single-value encoding (as RedisStore stores it).
-    return data instanceof Map ? encodeFieldRecord(data) : data;
+    return this.live(id)?.data ?? null;
   }
 
   async write(id: string, data: Uint8Array, _lifetime: number, ttl: number): Promise<string> {
@@ -75,21 +71,24 @@ export class MemoryStore
     return this.write(id, data, lifetime, ttl);
   }
 
+  // Per-key records are stored as one value (as RedisStore keeps them) and go through read,
+  // write and update, so whatever observes those sees every operation.
   async readFields(id: string): Promise<ReadonlyMap<string, Uint8Array> | null> {
-    const data = this.live(id)?.data;
-    // Stored maps are never mutated (patch builds a new one), so no defensive copy is needed.
-    return data instanceof Map ? data : null;
+    return decodeFieldRecord(await this.read(id));
   }
 
   async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
-    const current = this.live(id)?.data;
-    if (mode === 'update' && !(current instanceof Map)) return false;
-    // Synchronous from here: no other request's patch can interleave, so each key merges.
-    const fields = mode === 'update' ? new Map(current as Map<string, Uint8Array>) : new Map<string, Uint8Array>();
+    const fields = mode === 'update' ? decodeFieldRecord(this.live(id)?.data) : new Map<string, Uint8Array>();
+    if (!fields) return false;
+    // Merged and stored with no await in between: no other request's patch can interleave.
     for (const [field, value] of patch.set) fields.set(field, value);
     for (const field of patch.unset) fields.delete(field);
-    this.put(id, fields, ttl);
-    return true;
+    const record = encodeFieldRecord(fields);
+    if (mode === 'create') {
+      await this.write(id, record, 0, ttl);
+      return true;
+    }
+    return (await this.update(id, record, 0, ttl)) !== null;
   }
 
   async remove(id: string): Promise<void> {
@@ -146,7 +145,7 @@ export class MemoryStore
     this.handles.clear();
   }
 
-  private put(id: string, data: Entry['data'], ttl: number): void {
+  private put(id: string, data: Uint8Array, ttl: number): void {
     // Re-inserting moves the entry to the young end, so eviction takes the least recently written.
     this.entries.delete(id);
     this.entries.set(id, { data, expiresAt: Date.now() + ttl * 1000 });

@@ -1,9 +1,10 @@
 import type { Encryptor } from '../interfaces/encryptor.interface.js';
 import type { Serializer } from '../interfaces/serializer.interface.js';
 import type { SessionData } from '../interfaces/session-data.interface.js';
-import type { MergeableSessionStore, SessionStore } from '../interfaces/session-store.interface.js';
+import type { SessionStore } from '../interfaces/session-store.interface.js';
 import { JsonSerializer } from '../serializers/json.serializer.js';
 import { SessionCodec } from '../session/session-codec.js';
+import { decodeFieldRecord } from '../stores/field-record.js';
 
 export interface ReadSessionDataOptions {
   /** The module's serializer, when not the default JSON one. */
@@ -20,13 +21,11 @@ export interface ReadSessionDataOptions {
 export async function readSessionData(store: SessionStore, id: string, options: ReadSessionDataOptions = {}): Promise<SessionData | null> {
   const codec = new SessionCodec(options.serializer ?? new JsonSerializer(), options.encryptor);
   try {
-    const mergeable = store as Partial<MergeableSessionStore>;
-    if (typeof mergeable.readFields === 'function' && typeof mergeable.patch === 'function') {
-      const fields = await mergeable.readFields(id, 0);
-      return fields && fields.size > 0 ? codec.decodeFields(fields).data : null;
-    }
+    // Through plain read(): a per-key record reads as its single-value encoding.
     const bytes = await store.read(id, 0);
-    return bytes && bytes.length > 0 ? codec.decodeBlob(bytes).data : null;
+    if (!bytes || bytes.length === 0) return null;
+    const fields = decodeFieldRecord(bytes);
+    return fields ? codec.decodeFields(fields).data : codec.decodeBlob(bytes).data;
   } catch {
     return null;
   }

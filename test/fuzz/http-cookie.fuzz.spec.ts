@@ -22,7 +22,6 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { MemoryStore, Session, SessionModule, type SessionData } from '../../src/index.js';
-import type { SessionFieldPatch } from '../../src/interfaces/session-store.interface.js';
 import { CountingStore } from '../support/counting-store.js';
 import { RecordingLogger, SECRET, startApp } from '../support/session-app.js';
 
@@ -33,8 +32,8 @@ const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 const ISSUED_ID = /^[A-Za-z0-9_-]{32}$/;
 
 /**
- * A real MemoryStore (via the counting store) that also records which IDs were read and written,
- * whichever of its interfaces the module uses (whole records, or per-key fields).
+ * A real MemoryStore (via the counting store) that also records which IDs were read and written
+ * (its per-key operations go through read, write and update too).
  */
 class FuzzStore extends CountingStore {
   readonly readIds: string[] = [];
@@ -43,21 +42,13 @@ class FuzzStore extends CountingStore {
     this.readIds.push(id);
     return super.read(id);
   }
-  override async readFields(id: string) {
-    this.readIds.push(id);
-    return super.readFields(id);
-  }
   override async write(id: string, data: Uint8Array, lifetime: number, ttl: number) {
     this.writtenIds.push(id);
     return super.write(id, data, lifetime, ttl);
   }
-  override async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update') {
-    this.writtenIds.push(id);
-    return super.patch(id, patch, ttl, mode);
-  }
   /** Whether a record exists, without counting or logging a read. */
   async holds(id: string): Promise<boolean> {
-    return (await MemoryStore.prototype.read.call(this, id)) !== null || (await MemoryStore.prototype.readFields.call(this, id)) !== null;
+    return (await MemoryStore.prototype.read.call(this, id)) !== null;
   }
   clearLog(): void {
     this.readIds.length = 0;

@@ -1,4 +1,3 @@
-import type { SessionFieldPatch } from '../../src/interfaces/session-store.interface.js';
 import { MemoryStore } from '../../src/stores/memory.store.js';
 
 /** A real MemoryStore that counts calls, for asserting what the module asks of its store. */
@@ -16,15 +15,6 @@ export class CountingStore extends MemoryStore {
   override async update(id: string, data: Uint8Array, lifetime: number, ttl: number) {
     this.calls.update++;
     return super.update(id, data, lifetime, ttl);
-  }
-  // The module keeps per-key fields on a MemoryStore: readFields is its read, patch its write.
-  override async readFields(id: string) {
-    this.calls.read++;
-    return super.readFields(id);
-  }
-  override async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update') {
-    this.calls[mode === 'create' ? 'write' : 'update']++;
-    return super.patch(id, patch, ttl, mode);
   }
   override async remove(id: string) {
     this.calls.remove++;

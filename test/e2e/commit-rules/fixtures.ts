@@ -6,7 +6,6 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { MemoryStore } from '../../../src/index.js';
 import { readSessionData } from '../../../src/testing/index.js';
-import type { SessionFieldPatch } from '../../../src/index.js';
 import { SECRET, setCookies } from '../../support/session-app.js';
 
 export type StoreOp = 'read' | 'write' | 'update' | 'remove' | 'touch';
@@ -40,15 +39,6 @@ export class SpyStore extends MemoryStore {
     if (!(await MemoryStore.prototype.read.call(this, id))) return null;
     return MemoryStore.prototype.write.call(this, id, data, lifetime, ttl);
   }
-  // The module stores per-key fields on a MemoryStore: readFields is its read, patch its write.
-  override async readFields(id: string) {
-    this.enter('read');
-    return super.readFields(id);
-  }
-  override async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update') {
-    this.enter(mode === 'create' ? 'write' : 'update');
-    return super.patch(id, patch, ttl, mode);
-  }
   override async remove(id: string) {
     this.enter('remove');
     return super.remove(id);
@@ -75,7 +65,7 @@ export class SpyStore extends MemoryStore {
 export async function stored(store: MemoryStore, id: string | undefined): Promise<Record<string, unknown> | null> {
   if (id === undefined) throw new Error('no session id to look up');
   // A plain MemoryStore view of the same entries: no counters, no failure switches.
-  const view = { readFields: (key: string) => MemoryStore.prototype.readFields.call(store, key), patch: () => Promise.resolve(true), read: () => Promise.resolve(null), write: () => Promise.resolve(''), remove: () => Promise.resolve() };
+  const view = { read: (key: string) => MemoryStore.prototype.read.call(store, key), write: () => Promise.resolve(''), remove: () => Promise.resolve() };
   return readSessionData(view as unknown as MemoryStore, id);
 }
 
