@@ -1,6 +1,7 @@
 // Type-only: ioredis is an optional peer dependency, and this module must load without it.
 import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
+import { DEFAULT_FALLBACK_TTL } from '../session.constants.js';
 import { decodeFieldRecord } from '../stores/field-record.js';
 import type {
   LockingSessionStore,
@@ -91,7 +92,6 @@ export class RedisStoreTimeoutError extends Error {
 }
 
 const DEFAULT_PREFIX = 'sess:';
-const DEFAULT_FALLBACK_TTL = 2_592_000;
 const DEFAULT_TIMEOUT = 1000;
 // setTimeout fires at once for larger delays.
 const MAX_TIMER_DELAY = 2_147_483_647;

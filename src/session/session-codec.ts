@@ -51,34 +51,39 @@ const DATA_FIELD = 'd:';
 
 const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
 
-function userJson(meta: SessionMeta): string {
-  if (meta.userId === undefined) return '';
-  return JSON.stringify(meta.userAgent === undefined ? { u: meta.userId } : { u: meta.userId, a: meta.userAgent });
+/** The user binding as stored ({ u, a }), or undefined when unbound. */
+function userPart(meta: SessionMeta): Record<string, unknown> | undefined {
+  if (meta.userId === undefined) return undefined;
+  return meta.userAgent === undefined ? { u: meta.userId } : { u: meta.userId, a: meta.userAgent };
 }
 
-function flashJson(meta: SessionMeta): string {
-  return meta.flash !== undefined && Object.keys(meta.flash).length > 0 ? JSON.stringify({ f: meta.flash }) : '';
+/** The flash messages as stored ({ f }), or undefined when there are none. */
+function flashPart(meta: SessionMeta): Record<string, unknown> | undefined {
+  return meta.flash !== undefined && Object.keys(meta.flash).length > 0 ? { f: meta.flash } : undefined;
 }
+
+const jsonOf = (part: Record<string, unknown> | undefined): string => (part === undefined ? '' : JSON.stringify(part));
 
 /** The blob layout keeps all metadata in one JSON object. */
 function metaJson(meta: SessionMeta): string {
-  const user = userJson(meta);
-  const flash = flashJson(meta);
-  if (user === '' && flash === '') return '';
-  return JSON.stringify({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) });
+  const user = userPart(meta);
+  const flash = flashPart(meta);
+  return user === undefined && flash === undefined ? '' : JSON.stringify({ ...user, ...flash });
 }
 
 function parseMeta(json: string): SessionMeta {
-  if (json === '') return {};
-  const raw = JSON.parse(json) as Record<string, unknown>;
+  return json === '' ? {} : metaFrom(JSON.parse(json));
+}
+
+function metaFrom(raw: unknown): SessionMeta {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('corrupt session metadata');
-  const flash = raw.f;
+  const { u, a, f: flash } = raw as Record<string, unknown>;
   if (flash !== undefined && (typeof flash !== 'object' || flash === null || Array.isArray(flash) || hasOwn(flash, '__proto__'))) {
     throw new Error('corrupt flash');
   }
   return {
-    userId: typeof raw.u === 'string' ? raw.u : undefined,
-    userAgent: typeof raw.a === 'string' ? raw.a : undefined,
+    userId: typeof u === 'string' ? u : undefined,
+    userAgent: typeof a === 'string' ? a : undefined,
     flash: flash as SessionMeta['flash'],
   };
 }
@@ -178,7 +183,7 @@ export class SessionCodec {
       values.set(key, entry[key]);
       plain.set(key, opened.data);
     }
-    const meta = parseMeta(user === '' && flash === '' ? '' : JSON.stringify({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) }));
+    const meta = metaFrom({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) });
     return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, user, flash, rekey } };
   }
 
@@ -205,8 +210,8 @@ export class SessionCodec {
       if (isNew || !sameBytes(loaded, bytes)) differing.push(key);
     }
     const removedKeys = before ? [...before.fields.keys()].filter((key) => !after.has(key)) : [];
-    const user = userJson(meta);
-    const flash = flashJson(meta);
+    const user = jsonOf(userPart(meta));
+    const flash = jsonOf(flashPart(meta));
     // A record partly under a retired key is rewritten whole when it is next saved, so key
     // rotation leaves nothing behind (a read-only request still writes nothing).
     const rewrite = isNew || snapshot?.rekey === true;

@@ -362,15 +362,8 @@ export class SessionManager {
     this.afterCommit(state, plan, value);
   }
 
-  private async execute(plan: CommitPlan): Promise<string | undefined> {
-    try {
-      return await this.persistence.execute(plan);
-    } catch (error) {
-      const operation = error instanceof StoreCallError ? error.operation : 'write';
-      const cause = error instanceof StoreCallError ? error.cause : error;
-      this.logStoreFailure(operation, cause);
-      throw new SessionStoreUnavailableError(operation, cause);
-    }
+  private execute(plan: CommitPlan): Promise<string | undefined> {
+    return this.storeCall('write', () => this.persistence.execute(plan));
   }
 
   private sessionHeaders(value: string, plan: CommitPlan): SessionHeaders {
@@ -580,12 +573,15 @@ export class SessionManager {
     return state;
   }
 
+  /** Runs store work; a failure is logged once and answers 503 (naming the operation that failed). */
   private async storeCall<T>(operation: StoreOperation, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {
-      this.logStoreFailure(operation, error);
-      throw new SessionStoreUnavailableError(operation, error);
+      const failed = error instanceof StoreCallError ? error.operation : operation;
+      const cause = error instanceof StoreCallError ? error.cause : error;
+      this.logStoreFailure(failed, cause);
+      throw new SessionStoreUnavailableError(failed, cause);
     }
   }
 
