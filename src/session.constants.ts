@@ -15,3 +15,11 @@ export const MIN_SECRET_LENGTH = 32;
 export const MAX_COOKIE_SIZE = 4096;
 export const SESSION_LOCK_METADATA = '@sessionkit/nest:lock';
 export const SESSION_EVENT_METADATA = '@sessionkit/nest:event';
+
+/**
+ * Nest's own metadata keys (exported only from `@nestjs/common/internal`), read to tell which
+ * routes answer by themselves. A unit test checks they still match Nest's.
+ */
+export const NEST_ROUTE_ARGS_METADATA = '__routeArguments__';
+export const NEST_RESPONSE_PASSTHROUGH_METADATA = '__responsePassthrough__';
+export const NEST_SSE_METADATA = '__sse__';

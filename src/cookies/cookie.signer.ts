@@ -1,10 +1,11 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { BoundedCache } from '../cache/bounded-cache.js';
 
 /** Length of an HMAC-SHA256 digest in unpadded base64url. */
 const SIGNATURE_LENGTH = 43;
-/** Cookies of session IDs are short; cookie-store payloads (kilobytes) are not cached. */
-const CACHEABLE_LENGTH = 256;
-const CACHE_SIZE = 10_000;
+const CACHE_ENTRIES = 10_000;
+/** Characters of cached cookie values: IDs are ~76, cookie-store payloads up to ~4 KB. */
+const CACHE_CHARS = 4 * 1024 * 1024;
 /** IDs and cookie-store payloads are base64url; anything else was not minted by us. */
 const VALUE_PATTERN = /^[A-Za-z0-9_-]+$/;
 
@@ -19,9 +20,10 @@ export type VerifyResult =
 export class CookieSigner {
   private readonly keys: readonly KeyObject[];
   // A returning client sends the same cookie on every request: its HMAC is computed once, not
-  // per request (and once more to re-sign it). Only verified values are kept; bounded.
-  private readonly verified = new Map<string, VerifyResult & { ok: true }>();
-  private readonly signed = new Map<string, string>();
+  // per request (and once more to re-sign it). Only verified values are kept, keyed by the whole
+  // signed value, so nothing unsigned can be looked up into a result.
+  private readonly verified = new BoundedCache<VerifyResult & { ok: true }>(CACHE_ENTRIES, CACHE_CHARS, (result) => result.id.length);
+  private readonly signed = new BoundedCache<string>(CACHE_ENTRIES, CACHE_CHARS, (signed) => signed.length);
 
   constructor(
     secrets: readonly string[],
@@ -35,7 +37,7 @@ export class CookieSigner {
     const cached = this.signed.get(value);
     if (cached !== undefined) return cached;
     const signed = `${value}.${this.mac(this.keys[0], value)}`;
-    if (value.length <= CACHEABLE_LENGTH) remember(this.signed, value, signed);
+    this.signed.set(value, signed);
     return signed;
   }
 
@@ -43,9 +45,9 @@ export class CookieSigner {
     const cached = this.verified.get(cookieValue);
     if (cached !== undefined) return cached;
     const result = this.check(cookieValue);
-    if (result.ok && cookieValue.length <= CACHEABLE_LENGTH) {
-      remember(this.verified, cookieValue, result);
-      if (result.secretIndex === 0) remember(this.signed, result.id, cookieValue);
+    if (result.ok) {
+      this.verified.set(cookieValue, result);
+      if (result.secretIndex === 0) this.signed.set(result.id, cookieValue);
     }
     return result;
   }
@@ -76,9 +78,4 @@ export class CookieSigner {
   private mac(key: KeyObject, value: string): string {
     return createHmac('sha256', key).update(value).digest('base64url');
   }
-}
-
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  if (cache.size >= CACHE_SIZE) cache.clear();
-  cache.set(key, value);
 }

@@ -7,7 +7,14 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Observable, type Subscription } from 'rxjs';
-import { SESSION_AUTOLOAD_METADATA, SESSION_LOCK_METADATA, SESSION_REGENERATE_METADATA } from '../session.constants.js';
+import {
+  NEST_RESPONSE_PASSTHROUGH_METADATA,
+  NEST_ROUTE_ARGS_METADATA,
+  NEST_SSE_METADATA,
+  SESSION_AUTOLOAD_METADATA,
+  SESSION_LOCK_METADATA,
+  SESSION_REGENERATE_METADATA,
+} from '../session.constants.js';
 import type { ResolvedSessionLockOptions } from '../locks/session-lock.decorator.js';
 import { responseStatus } from '../platform/http-platform.js';
 import { SessionManager } from '../session/session.manager.js';
@@ -18,6 +25,24 @@ interface RouteSessionConfig {
   readonly regenerate: boolean;
   /** From `@SessionLock()`. */
   readonly lock: ResolvedSessionLockOptions | undefined;
+  /** `@Res()`/`@Next()` without passthrough, or `@Sse()`: the head can go out before the commit. */
+  readonly respondsItself: boolean;
+}
+
+// Nest's own param types (RouteParamtypes.RESPONSE and NEXT), as keys of route-argument metadata.
+const RESPONSE_ARG = '1:';
+const NEXT_ARG = '2:';
+
+// reflect-metadata, which every Nest app loads (looked up at call time: it may load after us).
+const getMetadata = (key: string, target: object, property?: string): unknown =>
+  (Reflect as unknown as { getMetadata(key: string, target: object, property?: string): unknown }).getMetadata(key, target, property);
+
+/** Whether Nest leaves the response to the handler (its own rule, `isResponseHandled`), or streams it. */
+function respondsItself(controller: object, handler: { readonly name: string }): boolean {
+  if (getMetadata(NEST_SSE_METADATA, handler)) return true;
+  const args = (getMetadata(NEST_ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
+  const takesResponse = Object.keys(args).some((key) => key.startsWith(RESPONSE_ARG) || key.startsWith(NEXT_ARG));
+  return takesResponse && !getMetadata(NEST_RESPONSE_PASSTHROUGH_METADATA, controller, handler.name);
 }
 
 function statusOf(error: unknown): number {
@@ -45,9 +70,9 @@ export class SessionInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest();
     const res = http.getResponse();
-    if (!this.manager.bind(req, res)) return next.handle();
-
     const route = this.routeConfig(context);
+    if (!this.manager.bind(req, res, route.respondsItself)) return next.handle();
+
     const autoload = route.lock === undefined && (route.autoload ?? this.manager.shouldAutoload(req));
     // Written by hand rather than composed from operators: it runs on every HTTP request.
     return new Observable<unknown>((subscriber) => {
@@ -73,11 +98,19 @@ export class SessionInterceptor implements NestInterceptor {
             subscriber.next(value);
           },
           // Thrown errors: 4xx changes are saved, 5xx ones are not; then the error goes on.
-          error: (error: unknown) => settle(this.manager.commit(req, statusOf(error)), () => subscriber.error(error)),
+          error: (error: unknown) => settle(Promise.resolve(this.manager.commit(req, statusOf(error))), () => subscriber.error(error)),
           complete: () => {
-            // The response waits for the commit; a request that never used the session has none.
-            if (!route.regenerate && !this.manager.inUse(req)) return subscriber.complete();
-            settle(this.commitSuccess(req, res, route), () => subscriber.complete());
+            if (route.regenerate) return settle(this.regenerateAndCommit(req, res), () => subscriber.complete());
+            // The response waits for the commit, when there is one to wait for (a request that
+            // never used the session, or only read it, has none).
+            let work: Promise<void> | undefined;
+            try {
+              work = this.manager.commit(req, responseStatus(res));
+            } catch (error) {
+              return subscriber.error(error);
+            }
+            if (work === undefined) subscriber.complete();
+            else settle(work, () => subscriber.complete());
           },
         });
       };
@@ -101,8 +134,8 @@ export class SessionInterceptor implements NestInterceptor {
     });
   }
 
-  private async commitSuccess(req: unknown, res: unknown, route: RouteSessionConfig): Promise<void> {
-    if (route.regenerate) await this.manager.regenerate(req);
+  private async regenerateAndCommit(req: unknown, res: unknown): Promise<void> {
+    await this.manager.regenerate(req);
     await this.manager.commit(req, responseStatus(res));
   }
 
@@ -117,6 +150,7 @@ export class SessionInterceptor implements NestInterceptor {
         autoload: this.reflector.getAllAndOverride<boolean | undefined>(SESSION_AUTOLOAD_METADATA, [handler, controller]),
         regenerate: this.reflector.get<boolean | undefined>(SESSION_REGENERATE_METADATA, handler) === true,
         lock: this.reflector.get<ResolvedSessionLockOptions | undefined>(SESSION_LOCK_METADATA, handler),
+        respondsItself: respondsItself(controller, handler),
       };
       byController.set(controller, config);
     }

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { DEFAULT_FALLBACK_TTL } from '../session.constants.js';
 import { decodeFieldRecord } from '../stores/field-record.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import type {
   LockingSessionStore,
   MergeableSessionStore,
@@ -111,6 +112,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
   private readonly indexPrefix: string;
   private readonly fallbackTtl: number;
   private readonly timeout: number;
+  private readonly deadlines: DeadlineQueue;
 
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
@@ -152,6 +154,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     this.client = client;
     this.fallbackTtl = fallbackTtl;
     this.timeout = timeout;
+    this.deadlines = new DeadlineQueue(timeout);
   }
 
   async read(id: string, _lifetime: number): Promise<Buffer | null> {
@@ -283,23 +286,25 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
 
   private bounded<T>(operation: RedisStoreOperation, command: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisStoreTimeoutError(operation, this.timeout)), this.timeout);
-      // The timer must not be what keeps a finished process alive.
-      timer.unref();
-      const settle = () => clearTimeout(timer);
+      const deadline = this.deadlines.add(() => reject(new RedisStoreTimeoutError(operation, this.timeout)));
+      let running: Promise<T>;
+      try {
+        running = command();
+      } catch (error) {
+        this.deadlines.settle(deadline);
+        return reject(error);
+      }
       // A rejection arriving after the timeout (ioredis gives up much later) is handled here and dropped.
-      Promise.resolve()
-        .then(command)
-        .then(
-          (value) => {
-            settle();
-            resolve(value);
-          },
-          (error: unknown) => {
-            settle();
-            reject(error);
-          },
-        );
+      running.then(
+        (value) => {
+          this.deadlines.settle(deadline);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.deadlines.settle(deadline);
+          reject(error);
+        },
+      );
     });
   }
 }

@@ -52,21 +52,44 @@ export class JsonSerializer implements Serializer {
   }
 
   deserialize(data: Uint8Array): Record<string, unknown> {
-    let value: unknown;
-    try {
-      const text = decoder.decode(data);
-      // Hot path: almost no payload contains those words, so the reviver (several times slower
-      // than a plain parse) runs only when one might be a key.
-      value = MAYBE_RESERVED.test(text) ? JSON.parse(text, rejectReservedKeys) : JSON.parse(text);
-    } catch (cause) {
-      if (cause instanceof SessionSerializationError) throw cause;
-      throw new SessionSerializationError('Session payload is not valid UTF-8 JSON.', { cause });
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new SessionSerializationError(`Session payload must be a JSON object, got ${describe(value)}.`);
-    }
-    return value as Record<string, unknown>;
+    return parseObject(() => decoder.decode(data));
   }
+
+  /**
+   * Several payloads that are each a JSON object, parsed as one object (what merging them would
+   * give): one parse for a record kept as one field per key. Each part must be an object text
+   * as `serialize` writes it (`{…}`, no padding).
+   */
+  deserializeJoined(parts: readonly Uint8Array[]): Record<string, unknown> {
+    return parseObject(() => {
+      let text = '{';
+      for (let i = 0; i < parts.length; i++) {
+        const part = decoder.decode(parts[i]);
+        if (part.length < 2 || part.charCodeAt(0) !== 0x7b || part.charCodeAt(part.length - 1) !== 0x7d) {
+          throw new SessionSerializationError('Session payload part is not a JSON object.');
+        }
+        text += (i === 0 ? '' : ',') + part.slice(1, -1);
+      }
+      return `${text}}`;
+    });
+  }
+}
+
+function parseObject(readText: () => string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    const text = readText();
+    // Hot path: almost no payload contains those words, so the reviver (several times slower
+    // than a plain parse) runs only when one might be a key.
+    value = MAYBE_RESERVED.test(text) ? JSON.parse(text, rejectReservedKeys) : JSON.parse(text);
+  } catch (cause) {
+    if (cause instanceof SessionSerializationError) throw cause;
+    throw new SessionSerializationError('Session payload is not valid UTF-8 JSON.', { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SessionSerializationError(`Session payload must be a JSON object, got ${describe(value)}.`);
+  }
+  return value as Record<string, unknown>;
 }
 
 function rejectReservedKeys(key: string, value: unknown): unknown {

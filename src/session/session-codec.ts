@@ -2,6 +2,8 @@ import type { Encryptor } from '../interfaces/encryptor.interface.js';
 import type { Serializer } from '../interfaces/serializer.interface.js';
 import type { SessionData } from '../interfaces/session-data.interface.js';
 import type { SessionFieldPatch } from '../interfaces/session-store.interface.js';
+import { JsonSerializer } from '../serializers/json.serializer.js';
+import { BoundedCache } from '../cache/bounded-cache.js';
 
 /** Server-side facts about a session, kept next to (never inside) the user's data. */
 export interface SessionMeta {
@@ -88,6 +90,15 @@ function metaFrom(raw: unknown): SessionMeta {
   };
 }
 
+const OPENED_CACHE_ENTRIES = 10_000;
+const OPENED_CACHE_BYTES = 4 * 1024 * 1024;
+
+/** A Buffer view of the same bytes (no copy). */
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
+/** Objects may have changed inside (nested mutation); a primitive identical to its loaded value has not. */
+const isPrimitive = (value: unknown): boolean => typeof value !== 'object' || value === null;
+
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
 }
@@ -107,6 +118,12 @@ export function isEmptySession(data: SessionData, meta: SessionMeta): boolean {
  * keys merge instead of overwriting each other).
  */
 export class SessionCodec {
+  private readonly openedBlobs = new BoundedCache<{ data: Uint8Array; rekey: boolean }>(
+    OPENED_CACHE_ENTRIES,
+    OPENED_CACHE_BYTES,
+    (opened) => opened.data.length,
+  );
+
   constructor(
     private readonly serializer: Serializer,
     private readonly encryptor: Encryptor | undefined,
@@ -114,10 +131,18 @@ export class SessionCodec {
 
   // ---- blob layout ------------------------------------------------------------------------
 
-  /** Throws on anything that is not a record of ours that decrypts and deserializes. */
-  decodeBlob(stored: Uint8Array): DecodedSession {
-    const opened = this.open(stored);
-    const bytes = Buffer.from(opened.data);
+  /**
+   * Throws on anything that is not a record of ours that decrypts and deserializes. `cacheKey`
+   * names the stored bytes (a cookie-store payload, sent again on every request): what it
+   * decrypted to is kept, so a returning client's cookie is decrypted once.
+   */
+  decodeBlob(stored: Uint8Array, cacheKey?: string): DecodedSession {
+    let opened = cacheKey === undefined ? undefined : this.openedBlobs.get(cacheKey);
+    if (opened === undefined) {
+      opened = this.open(stored);
+      if (cacheKey !== undefined && this.encryptor) this.openedBlobs.set(cacheKey, opened);
+    }
+    const bytes = asBuffer(opened.data);
     if (bytes.length < BLOB_HEADER || bytes[0] !== VERSION) throw new Error('not a session record');
     const metaLength = bytes.readUInt32BE(1 + TIMES_SIZE);
     if (BLOB_HEADER + metaLength > bytes.length) throw new Error('corrupt session record');
@@ -152,39 +177,59 @@ export class SessionCodec {
   // ---- field layout -----------------------------------------------------------------------
 
   decodeFields(fields: ReadonlyMap<string, Uint8Array>): DecodedSession {
+    let rekey = false;
+    const encryptor = this.encryptor;
+    const open = (sealed: Uint8Array): Uint8Array => {
+      if (!encryptor) return sealed;
+      if (!encryptor.decryptWithKeyIndex) return encryptor.decrypt(sealed);
+      const opened = encryptor.decryptWithKeyIndex(sealed);
+      if (opened.keyIndex > 0) rekey = true;
+      return opened.data;
+    };
     const sealedTimes = fields.get(TIMES_FIELD);
     if (!sealedTimes) throw new Error('session record without metadata');
-    const openedTimes = this.open(sealedTimes);
-    let rekey = openedTimes.rekey;
-    const times = Buffer.from(openedTimes.data);
+    const times = asBuffer(open(sealedTimes));
     if (times.length !== TIMES_SIZE) throw new Error('corrupt session metadata');
     const { created, accessed } = this.times(times, 0);
     const text = (field: string): string => {
       const sealed = fields.get(field);
-      if (!sealed) return '';
-      const opened = this.open(sealed);
-      rekey ||= opened.rekey;
-      return Buffer.from(opened.data).toString('utf8');
+      return sealed ? asBuffer(open(sealed)).toString('utf8') : '';
     };
     const user = text(USER_FIELD);
     const flash = text(FLASH_FIELD);
-    const data: SessionData = {};
+    const keys: string[] = [];
     const plain = new Map<string, Uint8Array>();
-    const values = new Map<string, unknown>();
     for (const [field, sealed] of fields) {
       if (!field.startsWith(DATA_FIELD)) continue;
       const key = field.slice(DATA_FIELD.length);
-      const opened = this.open(sealed);
-      rekey ||= opened.rekey;
-      const entry = this.serializer.deserialize(opened.data);
-      // Each field holds a one-key object naming its own key; anything else is tampering.
-      if (!hasOwn(entry, key) || Object.keys(entry).length !== 1) throw new Error('corrupt session field');
-      data[key] = entry[key];
-      values.set(key, entry[key]);
-      plain.set(key, opened.data);
+      keys.push(key);
+      plain.set(key, open(sealed));
     }
+    const data = this.deserializeFields(keys, plain);
+    const values = new Map<string, unknown>();
+    for (const key of keys) values.set(key, data[key]);
     const meta = metaFrom({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) });
     return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, user, flash, rekey } };
+  }
+
+  /**
+   * Each field holds a one-key object naming its own key; anything else is tampering. The JSON
+   * serializer parses all fields as one object (one parse instead of one per key).
+   */
+  private deserializeFields(keys: readonly string[], plain: ReadonlyMap<string, Uint8Array>): SessionData {
+    const serializer = this.serializer;
+    if (serializer instanceof JsonSerializer) {
+      const data = serializer.deserializeJoined(keys.map((key) => plain.get(key)!)) as SessionData;
+      if (Object.keys(data).length !== keys.length || !keys.every((key) => hasOwn(data, key))) throw new Error('corrupt session field');
+      return data;
+    }
+    const data: SessionData = {};
+    for (const key of keys) {
+      const entry = serializer.deserialize(plain.get(key)!);
+      if (!hasOwn(entry, key) || Object.keys(entry).length !== 1) throw new Error('corrupt session field');
+      data[key] = entry[key];
+    }
+    return data;
   }
 
   /**
@@ -192,40 +237,48 @@ export class SessionCodec {
    * re-serialized into it; the user binding and flash only when they changed.
    */
   diffFields(data: SessionData, meta: SessionMeta, snapshot: Snapshot | undefined, isNew: boolean) {
-    const before = snapshot?.kind === 'fields' ? snapshot : undefined;
+    const before = snapshot?.kind === 'fields' && !isNew ? snapshot : undefined;
     const after = new Map<string, Uint8Array>();
     const differing: string[] = [];
+    // Keys of `after` that the snapshot holds too: fewer than it has means some were removed.
+    let kept = 0;
     for (const key of Object.keys(data)) {
       const value = data[key];
       if (value === undefined) continue;
       const loaded = before?.fields.get(key);
-      // Objects may have changed inside (nested mutation): only primitives can skip the
-      // serializer, when they are the very value that was loaded.
-      if (!isNew && loaded && (typeof value !== 'object' || value === null) && before?.values?.has(key) && Object.is(before.values.get(key), value)) {
+      if (loaded) kept++;
+      // Objects may have changed inside (nested mutation) and are re-serialized; a primitive
+      // that is the very value that was loaded has the bytes it was loaded from.
+      if (loaded && isPrimitive(value) && before!.values?.has(key) && Object.is(before!.values.get(key), value)) {
         after.set(key, loaded);
         continue;
       }
       const bytes = this.serializer.serialize({ [key]: value });
       after.set(key, bytes);
-      if (isNew || !sameBytes(loaded, bytes)) differing.push(key);
+      if (!sameBytes(loaded, bytes)) differing.push(key);
     }
-    const removedKeys = before ? [...before.fields.keys()].filter((key) => !after.has(key)) : [];
+    const removedKeys = before && kept < before.fields.size ? [...before.fields.keys()].filter((key) => !after.has(key)) : [];
     const user = jsonOf(userPart(meta));
     const flash = jsonOf(flashPart(meta));
-    // A record partly under a retired key is rewritten whole when it is next saved, so key
-    // rotation leaves nothing behind (a read-only request still writes nothing).
-    const rewrite = isNew || snapshot?.rekey === true;
     const userDiffers = user !== (before?.user ?? '');
     const flashDiffers = flash !== (before?.flash ?? '');
     const changed = isNew || userDiffers || flashDiffers || differing.length > 0 || removedKeys.length > 0;
-    const next: Snapshot = { kind: 'fields', fields: after, values: new Map(Object.entries(data)), user, flash };
+    if (!changed) {
+      // Most requests change nothing: the snapshot still describes the record.
+      return { changed, changedKeys: differing, removedKeys, userChanged: false, flashChanged: false, snapshot: before as Snapshot };
+    }
+    const values = new Map<string, unknown>();
+    for (const key of after.keys()) values.set(key, data[key]);
+    // A record partly under a retired key is rewritten whole when it is next saved, so key
+    // rotation leaves nothing behind (a read-only request still writes nothing).
+    const rewrite = isNew || snapshot?.rekey === true;
     return {
       changed,
       changedKeys: rewrite ? [...after.keys()] : differing,
       removedKeys,
       userChanged: rewrite || userDiffers,
       flashChanged: rewrite || flashDiffers,
-      snapshot: next,
+      snapshot: { kind: 'fields', fields: after, values, user, flash } as Snapshot,
     };
   }
 

@@ -102,7 +102,7 @@ export class SessionPersistence {
     }
     const bytes = await this.store.read(id, lifetime);
     if (!bytes || bytes.length === 0) return null;
-    return this.tryDecode(() => this.codec.decodeBlob(bytes));
+    return this.tryDecode(() => this.codec.decodeBlob(bytes, this.clientSide ? id : undefined));
   }
 
   private tryDecode(decode: () => DecodedSession): DecodedSession | undefined {

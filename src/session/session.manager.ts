@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, type LoggerService } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, type LoggerService } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseCookie } from 'cookie';
 import { SESSION_OPTIONS, SESSION_STORE } from '../session.constants.js';
@@ -30,10 +30,35 @@ import { SessionPersistence, StoreCallError, type CommitPlan, type StoreOperatio
 import { SessionState, type FlashMessages } from './session-state.js';
 import { handshakeOf, readOnlyView } from './socket-session.js';
 
-const STATE = Symbol('sessionkit.state');
-const RESPONSE = Symbol('sessionkit.response');
 const MANAGER = Symbol('sessionkit.manager');
+const NEST_LOGGER_LOG = Logger.prototype.log;
 const MAX_USER_AGENT = 256;
+/** A commit that had nothing to do: marks the state committed without a pending promise. */
+const COMMITTED: Promise<void> = Promise.resolve();
+
+/**
+ * What the module keeps per request, keyed by the Node request. A WeakMap entry instead of
+ * properties on the request: adding properties to an IncomingMessage costs a V8 map transition
+ * on every request, and the entry goes away with the request.
+ */
+interface RequestBinding {
+  manager: SessionManager | undefined;
+  response: AnyResponse | undefined;
+  /** The route lets the response head go out before the interceptor commits (`@Res()`, `@Sse()`). */
+  respondsItself: boolean;
+  state: SessionState | undefined;
+}
+const bindings = new WeakMap<object, RequestBinding>();
+
+function bindingOf(req: AnyRequest): RequestBinding {
+  const raw = rawRequest(req);
+  let binding = bindings.get(raw);
+  if (binding === undefined) {
+    binding = { manager: undefined, response: undefined, respondsItself: false, state: undefined };
+    bindings.set(raw, binding);
+  }
+  return binding;
+}
 
 /** One of a user's sessions, as `listForUser` reports it. */
 export interface UserSessionInfo {
@@ -88,19 +113,25 @@ export class SessionManager {
 
   // ---- request binding -------------------------------------------------------------------
 
-  /** Links the response to the request; false when another interceptor instance already did. */
-  bind(req: AnyRequest, res: AnyResponse): boolean {
-    const raw = rawRequest(req) as unknown as Record<symbol, unknown>;
-    if (raw[RESPONSE] !== undefined) return false;
-    raw[RESPONSE] = res;
-    raw[MANAGER] = this;
-    const state = raw[STATE] as SessionState | undefined;
+  /**
+   * Links the response to the request; false when another interceptor instance already did.
+   * `respondsItself`: the route may send the head before the interceptor commits, so the
+   * cookie is decided when the head is flushed (a hook other routes do without).
+   */
+  bind(req: AnyRequest, res: AnyResponse, respondsItself: boolean): boolean {
+    const binding = bindingOf(req);
+    if (binding.response !== undefined) return false;
+    binding.response = res;
+    binding.manager = this;
+    binding.respondsItself = respondsItself;
+    // A session a guard or middleware loaded may meet an error response the interceptor never sees.
+    const state = binding.state;
     if (state && !state.response) this.watchResponse(state, res);
     return true;
   }
 
   static of(req: AnyRequest): SessionManager | undefined {
-    return (rawRequest(req) as unknown as Record<symbol, SessionManager | undefined>)[MANAGER];
+    return bindings.get(rawRequest(req))?.manager;
   }
 
   /** Lets `@Session()` in a gateway find the module (WebSocket clients have no request). */
@@ -110,11 +141,6 @@ export class SessionManager {
 
   static ofSocket(client: object): SessionManager | undefined {
     return (client as Record<symbol, SessionManager | undefined>)[MANAGER];
-  }
-
-  /** Whether anything touched the session of this request (so there may be something to commit). */
-  inUse(req: AnyRequest): boolean {
-    return this.stateOf(req) !== undefined;
   }
 
   /** Whether the response head went out before the interceptor's commit. */
@@ -339,27 +365,45 @@ export class SessionManager {
 
   // ---- commit ------------------------------------------------------------------------------
 
-  /** Persists the request's session (if it was used) for a response with `status`. */
-  commit(req: AnyRequest, status: number): Promise<void> {
+  /**
+   * Persists the request's session (if it was used) for a response with `status`. Returns
+   * `undefined` when there was nothing to wait for (no session, or nothing to store or send),
+   * so the response is not held back by a promise that does nothing.
+   */
+  commit(req: AnyRequest, status: number): Promise<void> | undefined {
     const state = this.stateOf(req);
-    if (!state) return Promise.resolve();
+    if (!state) return undefined;
     if (state.flushed) return this.saveAfterFlush(state, status);
-    return (state.committing ??= this.persist(state, status));
+    if (state.committing) return state.committing === COMMITTED ? undefined : state.committing;
+    let work: Promise<void> | undefined;
+    try {
+      work = this.persist(state, status);
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    state.committing = work ?? COMMITTED;
+    return work;
   }
 
-  private async persist(state: SessionState, status: number): Promise<void> {
-    if (status >= 500 || state.skipped || !state.loaded) return;
+  /** Throws (before anything is stored or sent) when the session cannot be encoded or is too large. */
+  private persist(state: SessionState, status: number): Promise<void> | undefined {
+    if (status >= 500 || state.skipped || !state.loaded) return undefined;
     const plan = this.persistence.plan(state, Date.now());
+    // A read-only request with a fixed expiry: no store call, no cookie.
+    if (!plan.write && !plan.touch && plan.removals.length === 0 && plan.cookie === undefined && plan.events.length === 0) {
+      return undefined;
+    }
     // Headers (and the cookie size check) are computed before any store work, so an oversized
     // cookie-store payload fails without side effects.
     const plannedValue = plan.cookie === null ? '' : plan.cookie?.value;
     const planned = plannedValue === undefined ? undefined : this.sessionHeaders(plannedValue, plan);
-    const value = await this.execute(plan);
-    const res = state.response;
-    if (value !== undefined && res) {
-      appendSessionHeaders(res, value === plannedValue && planned ? planned : this.sessionHeaders(value, plan));
-    }
-    this.afterCommit(state, plan, value);
+    return this.execute(plan).then((value) => {
+      const res = state.response;
+      if (value !== undefined && res) {
+        appendSessionHeaders(res, value === plannedValue && planned ? planned : this.sessionHeaders(value, plan));
+      }
+      this.afterCommit(state, plan, value);
+    });
   }
 
   private execute(plan: CommitPlan): Promise<string | undefined> {
@@ -384,11 +428,20 @@ export class SessionManager {
   }
 
   private emit(type: SessionEventType, id: string | undefined, userId: string | undefined): void {
-    const log = type !== 'expired' && this.logger !== undefined;
+    const log = type !== 'expired' && this.logger !== undefined && this.logsEvents();
     if (!log && !this.events.hasListeners) return;
     const reference = id === undefined ? 'none' : ref(id);
     if (log) this.logger!.log(`Session ${type} (ref ${reference})`);
     if (this.events.hasListeners) this.events.emit({ type, ref: reference, userId, at: new Date() });
+  }
+
+  /**
+   * Nest's own `Logger` filters by level: skip the work of a message it would drop anyway. Any
+   * other logger, or a `Logger` whose `log` was replaced (a spy, a subclass), gets every call.
+   */
+  private logsEvents(): boolean {
+    const logger = this.logger;
+    return !(logger instanceof Logger) || logger.log !== NEST_LOGGER_LOG || Logger.isLevelEnabled('log');
   }
 
   // ---- responses whose head is flushed before the interceptor commits ----------------------
@@ -558,17 +611,20 @@ export class SessionManager {
   }
 
   private stateOf(req: AnyRequest): SessionState | undefined {
-    return (rawRequest(req) as unknown as Record<symbol, SessionState | undefined>)[STATE];
+    return bindings.get(rawRequest(req))?.state;
   }
 
   private stateFor(req: AnyRequest): SessionState {
-    const raw = rawRequest(req) as unknown as Record<symbol, unknown>;
-    let state = raw[STATE] as SessionState | undefined;
+    const binding = bindingOf(req);
+    let state = binding.state;
     if (!state) {
-      state = new SessionState(Date.now());
-      raw[STATE] = state;
-      const res = raw[RESPONSE];
-      if (res !== undefined) this.watchResponse(state, res);
+      state = binding.state = new SessionState(Date.now());
+      const res = binding.response;
+      if (res !== undefined) {
+        // The interceptor commits before the response is written, unless the route answers by itself.
+        if (binding.respondsItself) this.watchResponse(state, res);
+        else state.response = res;
+      }
     }
     return state;
   }

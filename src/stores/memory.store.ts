@@ -19,6 +19,8 @@ export interface MemoryStoreOptions {
 interface Entry {
   data: Uint8Array;
   expiresAt: number;
+  /** `data` decoded as a field record, kept once a session is read (it is read again soon). */
+  fields?: ReadonlyMap<string, Uint8Array> | null;
 }
 
 /**
@@ -74,21 +76,29 @@ export class MemoryStore
   // Per-key records are stored as one value (as RedisStore keeps them) and go through read,
   // write and update, so whatever observes those sees every operation.
   async readFields(id: string): Promise<ReadonlyMap<string, Uint8Array> | null> {
-    return decodeFieldRecord(await this.read(id));
+    const bytes = await this.read(id);
+    const entry = bytes === null ? undefined : this.entries.get(id);
+    // The decoded fields are kept with the stored bytes they came from (never mutated: a patch
+    // builds a new map), so a session read on every request is decoded once per write.
+    if (entry?.data === bytes) return entry.fields === undefined ? (entry.fields = decodeFieldRecord(bytes)) : entry.fields;
+    return decodeFieldRecord(bytes);
   }
 
   async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
-    const fields = mode === 'update' ? decodeFieldRecord(this.live(id)?.data) : new Map<string, Uint8Array>();
-    if (!fields) return false;
+    const current = mode === 'update' ? this.live(id) : undefined;
+    if (mode === 'update' && !current) return false;
+    const decoded = current && (current.fields === undefined ? decodeFieldRecord(current.data) : current.fields);
+    if (decoded === null) return false;
+    const fields = new Map(decoded);
     // Merged and stored with no await in between: no other request's patch can interleave.
     for (const [field, value] of patch.set) fields.set(field, value);
     for (const field of patch.unset) fields.delete(field);
     const record = encodeFieldRecord(fields);
-    if (mode === 'create') {
-      await this.write(id, record, 0, ttl);
-      return true;
-    }
-    return (await this.update(id, record, 0, ttl)) !== null;
+    const written = mode === 'create' ? (await this.write(id, record, 0, ttl), true) : (await this.update(id, record, 0, ttl)) !== null;
+    // A session that was being read stays decoded; a new one is decoded when it is first read.
+    const stored = this.entries.get(id);
+    if (written && current?.fields && stored?.data === record) stored.fields = fields;
+    return written;
   }
 
   async remove(id: string): Promise<void> {
