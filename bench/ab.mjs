@@ -2,7 +2,7 @@
 //
 //   node ab.mjs <route[,route]> <variant>[@/abs/lib/dir] ...     (bare is always added)
 //   e.g. node ab.mjs read,noop ours-memory ours-memory@/tmp/exp/dist
-//   AB_ROUNDS=5 AB_DURATION=2
+//   AB_ROUNDS=5 AB_DURATION=2 AB_WARMUP=3
 //
 // A lib dir is a copy of dist/ (patched by hand); give it a node_modules symlink beside it to the
 // repo's node_modules (ln -s /work/main/node_modules /tmp/exp/node_modules) so it resolves the
@@ -10,7 +10,9 @@
 // the server's CPU µs per request (the steadiest number on a 2-core machine).
 import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
-import { startRedis, startVariant } from './lib/processes.mjs';
+import { pinLoadGenerator, startRedis, startVariant } from './lib/processes.mjs';
+
+pinLoadGenerator();
 import { median } from './lib/report.mjs';
 
 const [routesArg, ...specs] = process.argv.slice(2);
@@ -21,6 +23,8 @@ if (!routesArg || specs.length === 0) {
 const routes = routesArg.split(',');
 const rounds = Number(process.env.AB_ROUNDS ?? 5);
 const duration = Number(process.env.AB_DURATION ?? 2);
+// Warm-up per entry x route (JIT; see run.mjs): measured code is steady-state code.
+const warmup = Number(process.env.AB_WARMUP ?? 3);
 const entries = [{ label: 'bare', variant: 'bare' }, ...specs.map((s) => {
   const [variant, lib] = s.split('@');
   return { label: s, variant, lib };
@@ -35,12 +39,12 @@ try {
     for (const e of entries) {
       e.server = await startVariant(e.variant, { redisPort: redis?.port, env: e.lib ? { BENCH_LIB: e.lib } : {} });
       e.cookies = { read: await seedCookies(e.server, 50), write: await seedCookies(e.server, 50) };
-      if (e.variant !== 'bare') await checkSeeded(e.server, e.cookies.read[0]);
+      if (!e.variant.startsWith('bare')) await checkSeeded(e.server, e.cookies.read[0]);
     }
   };
   const once = async (e, route, seconds) => {
     const r = ROUTES[route];
-    if (seconds > 0.5) await waitForQuiet({ timeout: 10_000 });
+    await waitForQuiet({ timeout: 10_000 });
     const before = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
     const result = await runLoad({ url: e.server.url, route: r, cookies: r.cookies ? e.cookies[r.cookies] : null, connections: 50, duration: seconds });
     const after = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
@@ -50,7 +54,7 @@ try {
   };
   for (let round = 0; round < rounds; round++) {
     await start();
-    for (const route of routes) for (const e of entries) await once(e, route, 0.5);
+    for (const route of routes) for (const e of entries) await once(e, route, warmup);
     for (const route of routes) {
       const order = entries.map((_, i) => entries[(i + round) % entries.length]);
       for (const e of order) runs.push({ round, route, label: e.label, ...(await once(e, route, duration)) });

@@ -4,7 +4,7 @@
 //   default: ours-memory:noop ours-memory:read ours-memory:write ours-memory:new ours-redis:read bare:read
 //   PROFILE_DURATION=8 (seconds of load while profiling), PROFILE_INTERVAL=200 (µs between samples)
 //
-// Each target runs in its own server process: seeded, warmed up for 2 s, then profiled with V8's
+// Each target runs in its own server process: seeded, warmed up for 10 s, then profiled with V8's
 // sampling profiler (the one `node --cpu-prof` uses, started through node:inspector once warm so
 // the bootstrap is left out) while autocannon loads it. Writes results/profiles/<variant>-<route>.cpuprofile
 // (open in Chrome DevTools or VS Code) and prints self time by package and function, and the
@@ -15,7 +15,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printSummary, summarizeProfile } from './lib/cpuprofile.mjs';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
-import { startRedis, startVariant } from './lib/processes.mjs';
+import { pinLoadGenerator, startRedis, startVariant } from './lib/processes.mjs';
+
+pinLoadGenerator();
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const OUT = join(BENCH_DIR, 'results', 'profiles');
@@ -38,10 +40,10 @@ try {
     const server = await startVariant(variant, { redisPort: redis?.port });
     try {
       const cookies = await seedCookies(server, 50);
-      if (variant !== 'bare') await checkSeeded(server, cookies[0]);
+      if (!variant.startsWith('bare')) await checkSeeded(server, cookies[0]);
       const load = (seconds) =>
         runLoad({ url: server.url, route: ROUTES[route], cookies: ROUTES[route].cookies ? cookies : null, connections: 50, duration: seconds });
-      await load(2);
+      await load(10);
       const file = join(OUT, `${variant}-${route}.cpuprofile`);
       await server.call('profile-start', { interval });
       const before = (await server.call('stats')).served;

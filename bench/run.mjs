@@ -7,8 +7,8 @@
 //   BENCH_DURATION=2       seconds per run (variant x route x round)
 //   BENCH_ROUNDS=5         interleaved rounds
 //   BENCH_CONNECTIONS=50   concurrent connections
-//   BENCH_WARMUP=0.5       seconds of warm-up per variant x route after each round's (re)start
-//   BENCH_VARIANTS=a,b     subset of variants (bare is always included: it is the denominator)
+//   BENCH_WARMUP=3         seconds of warm-up per variant x route after each round's (re)start
+//   BENCH_VARIANTS=a,b     subset of variants (bare and bare-interceptor always run: the denominator and the floor)
 //   BENCH_ROUTES=read,new  subset of routes
 //   BENCH_MEMORY=0         skip the memory-per-session measurement
 //   BENCH_MEMORY_SESSIONS  sessions for the memory measurement (default 100000)
@@ -21,14 +21,16 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
-import { commandStats, sessionCommandsBetween, startRedis, startVariant } from './lib/processes.mjs';
+import { PINNED, commandStats, pinLoadGenerator, sessionCommandsBetween, startRedis, startVariant } from './lib/processes.mjs';
+
+pinLoadGenerator();
 import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
 import { markdownTable, median, memoryTable, round, summarize } from './lib/report.mjs';
 import { measureMemory } from './memory.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH_DIR);
-const ALL_VARIANTS = ['bare', 'es-memory', 'es-redis', 'ours-memory', 'ours-cookie', 'ours-redis'];
+const ALL_VARIANTS = ['bare', 'bare-interceptor', 'es-memory', 'es-redis', 'ours-memory', 'ours-cookie', 'ours-redis'];
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';
 const numberFrom = (name, fallback) => {
@@ -42,8 +44,10 @@ const config = {
   duration: numberFrom('BENCH_DURATION', quick ? 1 : 2),
   rounds: Math.round(numberFrom('BENCH_ROUNDS', quick ? 2 : 5)),
   connections: Math.round(numberFrom('BENCH_CONNECTIONS', 50)),
-  warmup: numberFrom('BENCH_WARMUP', quick ? 0.3 : 0.5),
-  variants: env.BENCH_VARIANTS ? ['bare', ...env.BENCH_VARIANTS.split(',').filter((v) => v !== 'bare')] : ALL_VARIANTS,
+  // Per variant x route, every round: ~12 s of load per fresh process before its first measured
+  // run. The module's code keeps getting faster for ~10 s of load (JIT); 0.5 s measured cold code.
+  warmup: numberFrom('BENCH_WARMUP', quick ? 1 : 3),
+  variants: env.BENCH_VARIANTS ? ['bare', 'bare-interceptor', ...env.BENCH_VARIANTS.split(',').filter((v) => !v.startsWith('bare'))] : ALL_VARIANTS,
   routes: env.BENCH_ROUTES ? env.BENCH_ROUTES.split(',') : Object.keys(ROUTES),
   memory: env.BENCH_MEMORY !== '0',
   // Before each run, wait up to this many ms for other jobs to leave the CPUs idle (< 15 % busy).
@@ -109,6 +113,8 @@ const machine = {
   cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? os.cpus()[0]?.model,
   memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
   node: process.version,
+  // Server on the last CPU, load generator and redis-server on the others (lib/processes.mjs).
+  pinned: PINNED,
   platform: `${os.type()} ${os.release()} ${os.arch()}`,
   redis: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim(),
   packages: {
@@ -151,7 +157,7 @@ try {
       // One session per connection: /noop and /read share the "read" set, /write has its own.
       const server = servers[variant];
       cookies[variant] = { read: await seedCookies(server, config.connections), write: await seedCookies(server, config.connections) };
-      if (variant !== 'bare') await checkSeeded(server, cookies[variant].read[0]);
+      if (!variant.startsWith('bare')) await checkSeeded(server, cookies[variant].read[0]);
     }
     log(`round ${round + 1}: started ${config.variants.map((v) => `${v} (pid ${servers[v].pid})`).join(', ')}; seeded ${config.connections} + ${config.connections} sessions each`);
   };
@@ -267,7 +273,7 @@ try {
 
   const table = markdownTable(rows);
   const memTable = memory.length ? memoryTable(memory) : '';
-  console.log(`\n${machine.nproc} x ${machine.cpu}, Node ${machine.node}, ${config.rounds} rounds x ${config.duration} s, ${config.connections} connections\n`);
+  console.log(`\n${machine.nproc} x ${machine.cpu}, Node ${machine.node}, ${PINNED ? 'server pinned to its own CPU' : 'not pinned'}, ${config.rounds} rounds x ${config.duration} s, ${config.connections} connections\n`);
   console.log(table);
   if (memTable) console.log(`\nMemory per stored session (${config.memorySessions} sessions):\n\n${memTable}`);
 

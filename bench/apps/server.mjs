@@ -104,6 +104,26 @@ async function bare() {
   return { module: makeModule([], controller) };
 }
 
+/**
+ * The bare app plus one global interceptor that does nothing (`return next.handle()`): the floor
+ * for any module that, like ours (SPEC §1), works through a global interceptor. Nest runs its
+ * interceptor chain (rxjs) for every route once any global interceptor exists.
+ */
+async function bareInterceptor() {
+  const { APP_INTERCEPTOR } = await import('@nestjs/core');
+  const { Injectable } = await import('@nestjs/common');
+  class PassThroughInterceptor {
+    intercept(_context, next) {
+      return next.handle();
+    }
+  }
+  Reflect.decorate([Injectable()], PassThroughInterceptor);
+  const { module } = await bare();
+  class FloorModule {}
+  Reflect.decorate([Module({ imports: [module], providers: [{ provide: APP_INTERCEPTOR, useClass: PassThroughInterceptor }] })], FloorModule);
+  return { module: FloorModule };
+}
+
 /** express-session mounted with app.use(), handlers read req.session. */
 async function expressSession(storeKind) {
   const { default: session } = await import('express-session');
@@ -176,6 +196,7 @@ async function ours(storeKind) {
 
 export const VARIANTS = {
   bare: () => bare(),
+  'bare-interceptor': () => bareInterceptor(),
   'es-memory': () => expressSession('memory'),
   'es-redis': () => expressSession('redis'),
   'ours-memory': () => ours('memory'),

@@ -26,7 +26,7 @@ function sessionCookieOf(response) {
  * as ours (`sid=<32-char ID>.<43-char HMAC>`), which it ignores.
  */
 export async function seedCookies(server, count) {
-  if (server.variant === 'bare') {
+  if (server.variant.startsWith('bare')) {
     return Array.from({ length: count }, () => `sid=${randomBytes(24).toString('base64url')}.${randomBytes(32).toString('base64url')}`);
   }
   const cookies = [];

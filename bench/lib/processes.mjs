@@ -1,8 +1,8 @@
 // Child processes of the bench: the variant servers (fork + IPC) and its own redis-server.
-import { fork, spawn } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +31,29 @@ function withTimeout(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * CPU pinning (BENCH_PIN=0 turns it off): the server under test gets the last CPU to itself; the
+ * load generator (this process) and redis-server share the others. Without it the scheduler
+ * moves the server and autocannon between the two cores of this machine, and the same code
+ * measured 30 % apart from one process to the next.
+ */
+const CPUS = availableParallelism();
+export const PINNED = process.env.BENCH_PIN !== '0' && CPUS >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const SERVER_CPU = String(CPUS - 1);
+const OTHER_CPUS = CPUS === 2 ? '0' : `0-${CPUS - 2}`;
+
+function pin(pid, cpus) {
+  if (!PINNED) return;
+  // -a: every thread of the process (V8's and libuv's too); threads started later inherit it.
+  const result = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`taskset could not pin pid ${pid} to CPU ${cpus}`);
+}
+
+/** Pins the calling process (the load generator) away from the server's CPU. */
+export function pinLoadGenerator() {
+  pin(process.pid, OTHER_CPUS);
+}
+
 /** Starts `apps/server.mjs <variant>`; resolves once it listens. */
 export async function startVariant(variant, { redisPort, execArgv = [], env = {} } = {}) {
   const child = fork(SERVER, [variant], {
@@ -38,6 +61,7 @@ export async function startVariant(variant, { redisPort, execArgv = [], env = {}
     env: { ...process.env, NODE_ENV: 'production', BENCH_REDIS_PORT: String(redisPort ?? ''), ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  pin(child.pid, SERVER_CPU);
   let nextId = 0;
   const pending = new Map();
   child.on('message', (message) => {
@@ -162,6 +186,7 @@ export async function startRedis() {
     child.once('spawn', resolve);
   });
   await spawned;
+  pin(child.pid, OTHER_CPUS);
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {

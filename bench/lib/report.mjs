@@ -49,6 +49,14 @@ export function summarize(runs, variants, routes) {
           return bare ? bare.serverCpuUsPerRequest / run.serverCpuUsPerRequest : NaN;
         })
         .filter(Number.isFinite);
+      // The same against the bare app with a pass-through global interceptor: what the module
+      // costs above the floor every interceptor-based module pays.
+      const floorRatios = mine
+        .map((run) => {
+          const floor = runs.find((r) => r.route === route && r.variant === 'bare-interceptor' && r.round === run.round);
+          return floor ? run.rps / floor.rps : NaN;
+        })
+        .filter(Number.isFinite);
       const requests = mine.reduce((sum, r) => sum + (r.served ?? r.requests), 0);
       const storeCalls = mine.reduce((sum, r) => sum + r.storeCallsTotal, 0);
       const redisCommands = mine.reduce((sum, r) => sum + r.redis.total, 0);
@@ -76,6 +84,7 @@ export function summarize(runs, variants, routes) {
         ratio: variant === 'bare' ? 1 : median(ratios),
         ratioMin: ratios.length ? Math.min(...ratios) : NaN,
         ratioMax: ratios.length ? Math.max(...ratios) : NaN,
+        floorRatio: variant.startsWith('ours-') ? median(floorRatios) : NaN,
         storeCallsPerRequest: storeCalls / requests,
         storeCallsByMethod: perRequest(storeByMethod, requests),
         redisPerRequest: redisCommands / requests,
@@ -140,13 +149,13 @@ function redisText(row) {
 /** Markdown table (also what README.md shows). */
 export function markdownTable(rows) {
   const lines = [
-    '| route | variant | req/s (median) | p99 ms | ratio to bare (min–max) | target | result | server CPU µs/req | CPU ratio | store calls/req | Redis round trips/req |',
-    '|---|---|---:|---:|---|---|---|---:|---:|---:|---|',
+    '| route | variant | req/s (median) | p99 ms | ratio to bare (min–max) | target | result | ratio to floor | server CPU µs/req | CPU ratio | store calls/req | Redis round trips/req |',
+    '|---|---|---:|---:|---|---|---|---:|---:|---:|---:|---|',
   ];
   for (const row of rows) {
     const ratio = row.variant === 'bare' ? '1 (denominator)' : `${row.ratio.toFixed(2)} (${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)})`;
     lines.push(
-      `| /${row.route} | ${row.variant} | ${Math.round(row.rps)} | ${row.p99} | ${ratio} | ${targetText(row)} | ${row.verdict ?? ''} | ${Math.round(row.cpuUs)} | ${row.variant === 'bare' ? '1' : row.cpuRatio.toFixed(2)} | ${row.storeCallsPerRequest.toFixed(2)} | ${redisText(row)} |`,
+      `| /${row.route} | ${row.variant} | ${Math.round(row.rps)} | ${row.p99} | ${ratio} | ${targetText(row)} | ${row.verdict ?? ''} | ${Number.isFinite(row.floorRatio) ? row.floorRatio.toFixed(2) : ''} | ${Math.round(row.cpuUs)} | ${row.variant === 'bare' ? '1' : row.cpuRatio.toFixed(2)} | ${row.storeCallsPerRequest.toFixed(2)} | ${redisText(row)} |`,
     );
   }
   return lines.join('\n');
