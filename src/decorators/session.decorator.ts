@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { SessionData } from '../interfaces/session-data.interface.js';
 import { SessionManager } from '../session/session.manager.js';
 
 const NOT_IMPORTED = '@Session() needs SessionModule.forRoot() (or forRootAsync()) imported in the root module.';
@@ -8,18 +9,19 @@ const NOT_IMPORTED = '@Session() needs SessionModule.forRoot() (or forRootAsync(
  * Its presence is what makes the route load the session; other routes never touch the store.
  * In a WebSocket gateway it gives a read-only view of the handshake cookie's session.
  */
-export const Session = createParamDecorator(async (key: string | undefined, ctx: ExecutionContext) => {
-  let data;
+export const Session = createParamDecorator((key: string | undefined, ctx: ExecutionContext): Promise<unknown> => {
+  let loading: Promise<SessionData>;
   if (ctx.getType() === 'ws') {
     const client = ctx.switchToWs().getClient();
     const manager = SessionManager.ofSocket(client);
-    if (!manager) throw new Error(NOT_IMPORTED);
-    data = await manager.readForSocket(client);
+    if (!manager) return Promise.reject(new Error(NOT_IMPORTED));
+    loading = manager.readForSocket(client);
   } else {
-    const req = ctx.switchToHttp().getRequest();
+    const req = ctx.getArgByIndex(0);
     const manager = SessionManager.of(req);
-    if (!manager) throw new Error(NOT_IMPORTED);
-    data = await manager.load(req);
+    if (!manager) return Promise.reject(new Error(NOT_IMPORTED));
+    loading = manager.load(req);
   }
-  return key === undefined ? data : data[key];
+  // The load's own promise when the whole session is asked for: no extra async step per request.
+  return key === undefined ? loading : loading.then((data) => data[key]);
 });

@@ -67,9 +67,9 @@ export class SessionInterceptor implements NestInterceptor {
     if (type === 'ws') this.manager.bindSocket(context.switchToWs().getClient());
     // RPC and GraphQL contexts (and gateways, once bound) pass through untouched.
     if (type !== 'http') return next.handle();
-    const http = context.switchToHttp();
-    const req = http.getRequest();
-    const res = http.getResponse();
+    // The HTTP arguments are (req, res): read directly, without switchToHttp()'s per-call object.
+    const req = context.getArgByIndex(0);
+    const res = context.getArgByIndex(1);
     const route = this.routeConfig(context);
     if (!this.manager.bind(req, res, route.respondsItself)) return next.handle();
 

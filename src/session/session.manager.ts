@@ -44,8 +44,12 @@ const COMMITTED: Promise<void> = Promise.resolve();
 interface RequestBinding {
   manager: SessionManager | undefined;
   response: AnyResponse | undefined;
-  /** The route lets the response head go out before the interceptor commits (`@Res()`, `@Sse()`). */
-  respondsItself: boolean;
+  /**
+   * The head may go out before an interceptor commit that covers the session: the route answers
+   * by itself (`@Res()`, `@Sse()`), or the commit already ran before anything used the session
+   * (an exception filter that loads it).
+   */
+  savesAtFlush: boolean;
   state: SessionState | undefined;
 }
 const bindings = new WeakMap<object, RequestBinding>();
@@ -54,7 +58,7 @@ function bindingOf(req: AnyRequest): RequestBinding {
   const raw = rawRequest(req);
   let binding = bindings.get(raw);
   if (binding === undefined) {
-    binding = { manager: undefined, response: undefined, respondsItself: false, state: undefined };
+    binding = { manager: undefined, response: undefined, savesAtFlush: false, state: undefined };
     bindings.set(raw, binding);
   }
   return binding;
@@ -123,7 +127,7 @@ export class SessionManager {
     if (binding.response !== undefined) return false;
     binding.response = res;
     binding.manager = this;
-    binding.respondsItself = respondsItself;
+    binding.savesAtFlush = respondsItself;
     // A session a guard or middleware loaded may meet an error response the interceptor never sees.
     const state = binding.state;
     if (state && !state.response) this.watchResponse(state, res);
@@ -149,7 +153,7 @@ export class SessionManager {
   }
 
   shouldAutoload(req: AnyRequest): boolean {
-    return this.autoloadPath(requestPath(req));
+    return this.autoloadPath !== NEVER && this.autoloadPath(requestPath(req));
   }
 
   // ---- load, read, change ------------------------------------------------------------------
@@ -371,8 +375,13 @@ export class SessionManager {
    * so the response is not held back by a promise that does nothing.
    */
   commit(req: AnyRequest, status: number): Promise<void> | undefined {
-    const state = this.stateOf(req);
-    if (!state) return undefined;
+    const binding = bindings.get(rawRequest(req));
+    const state = binding?.state;
+    if (!state) {
+      // Nothing used the session so far; whatever still does (an exception filter) saves when the head goes out.
+      if (binding) binding.savesAtFlush = true;
+      return undefined;
+    }
     if (state.flushed) return this.saveAfterFlush(state, status);
     if (state.committing) return state.committing === COMMITTED ? undefined : state.committing;
     let work: Promise<void> | undefined;
@@ -621,8 +630,9 @@ export class SessionManager {
       state = binding.state = new SessionState(Date.now());
       const res = binding.response;
       if (res !== undefined) {
-        // The interceptor commits before the response is written, unless the route answers by itself.
-        if (binding.respondsItself) this.watchResponse(state, res);
+        // The interceptor commits before the response is written, unless the route answers by
+        // itself or the commit is already behind us.
+        if (binding.savesAtFlush) this.watchResponse(state, res);
         else state.response = res;
       }
     }
@@ -648,9 +658,12 @@ export class SessionManager {
   }
 }
 
+/** The default (`autoload: false`): no path to compute per request. */
+const NEVER = (): boolean => false;
+
 function compileAutoload(autoload: ResolvedSessionOptions['autoload']): (path: string) => boolean {
   if (autoload === true) return () => true;
-  if (autoload === false || autoload.length === 0) return () => false;
+  if (autoload === false || autoload.length === 0) return NEVER;
   const prefixes = autoload
     .filter((entry): entry is string => typeof entry === 'string')
     .map((prefix) => (prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix));
