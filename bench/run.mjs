@@ -109,7 +109,8 @@ for (const pkg of ['@nestjs/core', '@nestjs/common', '@nestjs/platform-express',
 
 const pkgVersion = (pkg, fromDir) => JSON.parse(readFileSync(join(packageDir(pkg, fromDir), 'package.json'), 'utf8')).version;
 const machine = {
-  nproc: os.availableParallelism?.() ?? os.cpus().length,
+  // The machine's CPUs (availableParallelism() would count only the ones this pinned process may use).
+  nproc: os.cpus().length,
   cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? os.cpus()[0]?.model,
   memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
   node: process.version,
