@@ -37,12 +37,27 @@ const NEXT_ARG = '2:';
 const getMetadata = (key: string, target: object, property?: string): unknown =>
   (Reflect as unknown as { getMetadata(key: string, target: object, property?: string): unknown }).getMetadata(key, target, property);
 
-/** Whether Nest leaves the response to the handler (its own rule, `isResponseHandled`), or streams it. */
-function respondsItself(controller: object, handler: { readonly name: string }): boolean {
+/** The property a controller method is stored under (Nest keys route metadata by it, not by the function's name). */
+function methodKey(controller: { prototype?: object }, handler: object): string | undefined {
+  for (let proto = controller.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (Object.getOwnPropertyDescriptor(proto, key)?.value === handler) return key;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether Nest leaves the response to the handler (its own rule, `isResponseHandled`), or streams
+ * it. When the method cannot be found on its controller, assume it may: the hook only costs time.
+ */
+function respondsItself(controller: { prototype?: object }, handler: object): boolean {
   if (getMetadata(NEST_SSE_METADATA, handler)) return true;
-  const args = (getMetadata(NEST_ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
-  const takesResponse = Object.keys(args).some((key) => key.startsWith(RESPONSE_ARG) || key.startsWith(NEXT_ARG));
-  return takesResponse && !getMetadata(NEST_RESPONSE_PASSTHROUGH_METADATA, controller, handler.name);
+  const key = methodKey(controller, handler);
+  if (key === undefined) return true;
+  const args = (getMetadata(NEST_ROUTE_ARGS_METADATA, controller, key) ?? {}) as Record<string, unknown>;
+  const takesResponse = Object.keys(args).some((arg) => arg.startsWith(RESPONSE_ARG) || arg.startsWith(NEXT_ARG));
+  return takesResponse && !getMetadata(NEST_RESPONSE_PASSTHROUGH_METADATA, controller, key);
 }
 
 function statusOf(error: unknown): number {

@@ -7,6 +7,7 @@ export interface PendingDeadline {
 /**
  * Time limits for many operations that share one budget, with one timer instead of a timer per
  * operation (a `setTimeout` + `clearTimeout` pair per Redis command shows up on the hot path).
+ * Deadlines use the monotonic clock, so a wall-clock jump neither fires them early nor late.
  * Operations with the same budget expire in the order they started, so the timer only ever
  * waits for the oldest pending one. The timer is unref'd: it never keeps a process alive.
  */
@@ -18,7 +19,7 @@ export class DeadlineQueue {
   constructor(private readonly budget: number) {}
 
   add(expire: () => void): PendingDeadline {
-    const entry = { at: Date.now() + this.budget, expire };
+    const entry = { at: performance.now() + this.budget, expire };
     this.pending.add(entry);
     if (this.timer === undefined) this.arm(this.budget);
     return entry;
@@ -36,7 +37,7 @@ export class DeadlineQueue {
 
   private expireDue(): void {
     this.timer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     for (const entry of this.pending) {
       if (entry.at > now) return this.arm(entry.at - now);
       this.pending.delete(entry);

@@ -37,9 +37,10 @@ const MAX_USER_AGENT = 256;
 const COMMITTED: Promise<void> = Promise.resolve();
 
 /**
- * What the module keeps per request, keyed by the Node request. A WeakMap entry instead of
- * properties on the request: adding properties to an IncomingMessage costs a V8 map transition
- * on every request, and the entry goes away with the request.
+ * What the module keeps per request, in one symbol-keyed property of the Node request. One
+ * property, not one per item: each property added to an IncomingMessage costs a V8 map
+ * transition. Not a WeakMap: an entry per request made every garbage collection walk the
+ * table's ephemerons, and measured slower under load (bench/README.md, finding 4).
  */
 interface RequestBinding {
   manager: SessionManager | undefined;
@@ -52,16 +53,17 @@ interface RequestBinding {
   savesAtFlush: boolean;
   state: SessionState | undefined;
 }
-const bindings = new WeakMap<object, RequestBinding>();
+const BINDING = Symbol('sessionkit.binding');
+
+type BoundRequest = { [BINDING]?: RequestBinding };
+
+function existingBinding(req: AnyRequest): RequestBinding | undefined {
+  return (rawRequest(req) as BoundRequest)[BINDING];
+}
 
 function bindingOf(req: AnyRequest): RequestBinding {
-  const raw = rawRequest(req);
-  let binding = bindings.get(raw);
-  if (binding === undefined) {
-    binding = { manager: undefined, response: undefined, savesAtFlush: false, state: undefined };
-    bindings.set(raw, binding);
-  }
-  return binding;
+  const raw = rawRequest(req) as BoundRequest;
+  return (raw[BINDING] ??= { manager: undefined, response: undefined, savesAtFlush: false, state: undefined });
 }
 
 /** One of a user's sessions, as `listForUser` reports it. */
@@ -135,7 +137,7 @@ export class SessionManager {
   }
 
   static of(req: AnyRequest): SessionManager | undefined {
-    return bindings.get(rawRequest(req))?.manager;
+    return existingBinding(req)?.manager;
   }
 
   /** Lets `@Session()` in a gateway find the module (WebSocket clients have no request). */
@@ -375,7 +377,7 @@ export class SessionManager {
    * so the response is not held back by a promise that does nothing.
    */
   commit(req: AnyRequest, status: number): Promise<void> | undefined {
-    const binding = bindings.get(rawRequest(req));
+    const binding = existingBinding(req);
     const state = binding?.state;
     if (!state) {
       // Nothing used the session so far; whatever still does (an exception filter) saves when the head goes out.
@@ -620,7 +622,7 @@ export class SessionManager {
   }
 
   private stateOf(req: AnyRequest): SessionState | undefined {
-    return bindings.get(rawRequest(req))?.state;
+    return existingBinding(req)?.state;
   }
 
   private stateFor(req: AnyRequest): SessionState {

@@ -12,6 +12,16 @@ function hooked(res: unknown): boolean {
   return Object.prototype.hasOwnProperty.call(raw, 'writeHead');
 }
 
+/** Wraps the handler in a function of another name, as logging or transaction decorators do. */
+function Wrapped(): MethodDecorator {
+  return (_target, _key, descriptor: PropertyDescriptor) => {
+    const original = descriptor.value as (...args: unknown[]) => unknown;
+    descriptor.value = function (this: unknown, ...args: unknown[]) {
+      return original.apply(this, args);
+    };
+  };
+}
+
 @Controller('hook')
 class HookController {
   /** Returns a value: the interceptor commits before anything is written, no hook needed. */
@@ -24,6 +34,13 @@ class HookController {
     session.seen = true;
     const reply = platformResponse(res);
     reply.status(200).json({ hooked: hooked(res) });
+  }
+  /** Nest keys route metadata by the property, not by the (wrapped) function's name. */
+  @Get('wrapped')
+  @Wrapped()
+  wrappedOwn(@Session() session: SessionData, @Res() res: unknown) {
+    session.seen = true;
+    platformResponse(res).status(200).json({ hooked: hooked(res) });
   }
   @Sse('events') events(@Session() session: SessionData, @Res({ passthrough: true }) res: unknown) {
     session.seen = true;
@@ -61,6 +78,11 @@ describe.each(PLATFORMS)('answer styles: the flushed-head hook only where needed
 
   it('is installed on a route that writes the response itself, which gets its cookie from it', async () => {
     const res = await http(app).get('/hook/own').expect(200, { hooked: true });
+    expect(sessionCookie(res)).toBeDefined();
+  });
+
+  it('is installed on a @Res() route whose method another decorator wrapped', async () => {
+    const res = await http(app).get('/hook/wrapped').expect(200, { hooked: true });
     expect(sessionCookie(res)).toBeDefined();
   });
 
