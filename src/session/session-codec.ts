@@ -139,7 +139,9 @@ export class SessionCodec {
   decodeBlob(stored: Uint8Array, cacheKey?: string): DecodedSession {
     let opened = cacheKey === undefined ? undefined : this.openedBlobs.get(cacheKey);
     if (opened === undefined) {
-      opened = this.open(stored);
+      let rekey = false;
+      const data = this.open(stored, () => (rekey = true));
+      opened = { data, rekey };
       if (cacheKey !== undefined && this.encryptor) this.openedBlobs.set(cacheKey, opened);
     }
     const bytes = asBuffer(opened.data);
@@ -178,14 +180,8 @@ export class SessionCodec {
 
   decodeFields(fields: ReadonlyMap<string, Uint8Array>): DecodedSession {
     let rekey = false;
-    const encryptor = this.encryptor;
-    const open = (sealed: Uint8Array): Uint8Array => {
-      if (!encryptor) return sealed;
-      if (!encryptor.decryptWithKeyIndex) return encryptor.decrypt(sealed);
-      const opened = encryptor.decryptWithKeyIndex(sealed);
-      if (opened.keyIndex > 0) rekey = true;
-      return opened.data;
-    };
+    const retiredKey = () => (rekey = true);
+    const open = (sealed: Uint8Array): Uint8Array => this.open(sealed, retiredKey);
     const sealedTimes = fields.get(TIMES_FIELD);
     if (!sealedTimes) throw new Error('session record without metadata');
     const times = asBuffer(open(sealedTimes));
@@ -318,11 +314,13 @@ export class SessionCodec {
     return this.encryptor ? this.encryptor.encrypt(bytes) : bytes;
   }
 
-  private open(bytes: Uint8Array): { data: Uint8Array; rekey: boolean } {
+  /** Decrypts (when there is an encryptor); `retiredKey` is called when a key other than the first did. */
+  private open(bytes: Uint8Array, retiredKey: () => void): Uint8Array {
     const encryptor = this.encryptor;
-    if (!encryptor) return { data: bytes, rekey: false };
-    if (!encryptor.decryptWithKeyIndex) return { data: encryptor.decrypt(bytes), rekey: false };
+    if (!encryptor) return bytes;
+    if (!encryptor.decryptWithKeyIndex) return encryptor.decrypt(bytes);
     const { data, keyIndex } = encryptor.decryptWithKeyIndex(bytes);
-    return { data, rekey: keyIndex > 0 };
+    if (keyIndex > 0) retiredKey();
+    return data;
   }
 }

@@ -24,6 +24,15 @@ interface Entry {
 }
 
 /**
+ * The entry's record decoded as fields, kept with the bytes it came from (never mutated: a patch
+ * builds a new map), so a session read on every request is decoded once per write.
+ */
+function fieldsOf(entry: Entry): ReadonlyMap<string, Uint8Array> | null {
+  if (entry.fields === undefined) entry.fields = decodeFieldRecord(entry.data);
+  return entry.fields;
+}
+
+/**
  * The embedded default store: one process, lost on restart. Bounded, so a flood of new
  * sessions cannot exhaust memory; entries expire on their own. It has every optional
  * capability: per-key patches (concurrent changes to different keys merge), update-only-if-
@@ -78,16 +87,15 @@ export class MemoryStore
   async readFields(id: string): Promise<ReadonlyMap<string, Uint8Array> | null> {
     const bytes = await this.read(id);
     const entry = bytes === null ? undefined : this.entries.get(id);
-    // The decoded fields are kept with the stored bytes they came from (never mutated: a patch
-    // builds a new map), so a session read on every request is decoded once per write.
-    if (entry?.data === bytes) return entry.fields === undefined ? (entry.fields = decodeFieldRecord(bytes)) : entry.fields;
-    return decodeFieldRecord(bytes);
+    return entry?.data === bytes ? fieldsOf(entry) : decodeFieldRecord(bytes);
   }
 
   async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
     const current = mode === 'update' ? this.live(id) : undefined;
     if (mode === 'update' && !current) return false;
-    const decoded = current && (current.fields === undefined ? decodeFieldRecord(current.data) : current.fields);
+    // A session that was being read stays decoded after the write; a new one is decoded when it is first read.
+    const wasRead = current?.fields !== undefined;
+    const decoded = current && fieldsOf(current);
     if (decoded === null) return false;
     const fields = new Map(decoded);
     // Merged and stored with no await in between: no other request's patch can interleave.
@@ -95,9 +103,8 @@ export class MemoryStore
     for (const field of patch.unset) fields.delete(field);
     const record = encodeFieldRecord(fields);
     const written = mode === 'create' ? (await this.write(id, record, 0, ttl), true) : (await this.update(id, record, 0, ttl)) !== null;
-    // A session that was being read stays decoded; a new one is decoded when it is first read.
     const stored = this.entries.get(id);
-    if (written && current?.fields && stored?.data === record) stored.fields = fields;
+    if (written && wasRead && stored?.data === record) stored.fields = fields;
     return written;
   }
 
