@@ -10,8 +10,8 @@ export { SessionLock, type SessionLockOptions } from './locks/session-lock.decor
 export { OnSessionEvent } from './events/on-session-event.decorator.js';
 export { SessionEvents } from './events/session-events.service.js';
 export type { SessionEvent, SessionEventType, SessionEventListener } from './events/session-event.interface.js';
-export type { UserSessionInfo } from './session/session.manager.js';
-export type { FlashMessages } from './session/session-state.js';
+export type { UserSessionInfo } from './user-sessions/user-sessions.js';
+export type { FlashMessages } from './session/request-session.js';
 
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.store.js';
 export { CookieStore, type CookieStoreOptions } from './stores/cookie.store.js';

@@ -1,4 +1,4 @@
-import { stringifySetCookie, type SetCookie } from 'cookie';
+import { stringifySetCookie, type SetCookie } from './cookie-header.js';
 import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
 
 const EPOCH = new Date(0);

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { SessionData } from '../interfaces/session-data.interface.js';
 import { SessionManager } from '../session/session.manager.js';
+import { readSocketSession } from '../websocket/socket-session.reader.js';
 
 const NOT_IMPORTED = '@Session() needs SessionModule.forRoot() (or forRootAsync()) imported in the root module.';
 
@@ -15,7 +16,7 @@ export const Session = createParamDecorator((key: string | undefined, ctx: Execu
     const client = ctx.switchToWs().getClient();
     const manager = SessionManager.ofSocket(client);
     if (!manager) return Promise.reject(new Error(NOT_IMPORTED));
-    loading = manager.readForSocket(client);
+    loading = readSocketSession(manager.runtime, client);
   } else {
     const req = ctx.getArgByIndex(0);
     const manager = SessionManager.of(req);

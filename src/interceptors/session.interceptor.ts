@@ -17,6 +17,7 @@ import {
 } from '../session.constants.js';
 import type { ResolvedSessionLockOptions } from '../locks/session-lock.decorator.js';
 import { responseStatus } from '../platform/http-platform.js';
+import { lockSession } from '../locks/session-locker.js';
 import { SessionManager } from '../session/session.manager.js';
 
 interface RouteSessionConfig {
@@ -131,7 +132,7 @@ export class SessionInterceptor implements NestInterceptor {
       };
       const ready = route.lock
         ? // The lock is taken before the session is read, and released once the commit is done.
-          this.manager.lock(req, route.lock).then((unlock) => {
+          lockSession(this.manager.runtime, req, route.lock).then((unlock) => {
             release = unlock;
             if (subscriber.closed) void unlock();
             return this.manager.load(req);
@@ -150,7 +151,7 @@ export class SessionInterceptor implements NestInterceptor {
   }
 
   private async regenerateAndCommit(req: unknown, res: unknown): Promise<void> {
-    await this.manager.regenerate(req);
+    await this.manager.sessionFor(req).regenerate(req);
     await this.manager.commit(req, responseStatus(res));
   }
 

@@ -22,6 +22,14 @@ export interface SessionStore {
    * when the record no longer exists, so no cookie is sent for a session that is gone.
    */
   touch?(id: string, ttl: number): Promise<void | boolean>;
+  /**
+   * Optional: seconds this store keeps a browser-session record (`lifetime` 0) after its last
+   * write. When a store sets it, it wins over the module's `fallbackTtl` for that store: the
+   * module computes every TTL it passes (create, change, touch) and the server-side expiry
+   * from it. A `ttl <= 0` passed by a direct caller means the same fallback (the built-in
+   * stores agree on that); the module itself always passes a positive `ttl`.
+   */
+  readonly fallbackTtl?: number;
 }
 
 /**

@@ -99,8 +99,11 @@ function resolveCookie(cookie: SessionCookieOptions | undefined): ResolvedSessio
 
   if (sameSite === 'none' && !secure) fail("`cookie.sameSite: 'none'` requires `cookie.secure: true` (browsers reject it otherwise).");
   if (partitioned && !secure) fail('`cookie.partitioned` requires `cookie.secure: true`.');
-  if (name.startsWith('__Secure-') && !secure) fail('a `__Secure-` cookie name requires `cookie.secure: true`.');
-  if (name.startsWith('__Host-')) {
+  // Browsers match the prefixes case-insensitively (RFC 6265bis §5.7): `__host-sid` gets the
+  // `__Host-` rules too, and a cookie breaking them is silently dropped.
+  const lowerName = name.toLowerCase();
+  if (lowerName.startsWith('__secure-') && !secure) fail('a `__Secure-` cookie name (in any letter case) requires `cookie.secure: true`.');
+  if (lowerName.startsWith('__host-')) {
     if (!secure) fail('a `__Host-` cookie name requires `cookie.secure: true`.');
     if (path !== '/') fail('a `__Host-` cookie name requires `cookie.path: "/"`.');
     if (domain !== undefined) fail('a `__Host-` cookie name forbids `cookie.domain`.');

@@ -2,7 +2,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { DEFAULT_FALLBACK_TTL } from '../session.constants.js';
-import { decodeFieldRecord } from '../stores/field-record.js';
+import { FIELD_PATCH_LUA, decodeFieldRecord } from '../records/field-record.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import type {
   LockingSessionStore,
@@ -14,25 +14,6 @@ import type {
 } from '../interfaces/session-store.interface.js';
 
 export type RedisStoreOperation = 'read' | 'write' | 'update' | 'remove' | 'touch' | 'lock' | 'index';
-
-/**
- * One round trip per commit: merge the changed fields into the record (a JSON object of base64
- * values, so the key stays a plain string that GET reads), drop the removed ones, set the TTL.
- * An update of a record that no longer exists does nothing (a logout is never undone).
- * ARGV: mode ('c' | 'u'), ttl ms, number of fields set, field/value pairs, fields to delete.
- */
-const PATCH_SCRIPT = `
-local record = {}
-if ARGV[1] == 'u' then
-  local current = redis.call('GET', KEYS[1])
-  if not current then return 0 end
-  record = cjson.decode(current)
-end
-local n = tonumber(ARGV[3])
-for i = 0, n - 1 do record[ARGV[4 + 2 * i]] = ARGV[5 + 2 * i] end
-for i = 4 + 2 * n, #ARGV do record[ARGV[i]] = nil end
-redis.call('SET', KEYS[1], cjson.encode(record), 'PX', ARGV[2])
-return 1`;
 
 /** Releases a lock only for its owner's token. */
 const RELEASE_SCRIPT = `
@@ -51,7 +32,7 @@ interface Script {
 }
 
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-const PATCH = script(PATCH_SCRIPT);
+const PATCH = script(FIELD_PATCH_LUA);
 const RELEASE = script(RELEASE_SCRIPT);
 const INDEX = script(INDEX_SCRIPT);
 
@@ -64,8 +45,9 @@ export interface RedisStoreOptions {
    */
   prefix?: string | ((id: string) => string);
   /**
-   * Seconds a record lives when the module cannot give an exact TTL: browser-session cookies
-   * (`lifetime` 0) and `ttl <= 0`. Default 2592000 (30 days).
+   * Seconds a browser-session record (`lifetime` 0) lives after its last write, and what a
+   * `ttl <= 0` means. When set it wins over the module's `fallbackTtl` for this store, on every
+   * write path (create, change, touch). Default: the module's `fallbackTtl` (2592000, 30 days).
    */
   fallbackTtl?: number;
   /**
@@ -110,7 +92,9 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
   private readonly client: Redis | Cluster;
   private readonly keyOf: (id: string) => string;
   private readonly indexPrefix: string;
-  private readonly fallbackTtl: number;
+  /** The store's own `fallbackTtl`, when given: the module then uses it for `lifetime: 0` sessions. */
+  readonly fallbackTtl: number | undefined;
+  private readonly fallbackSeconds: number;
   private readonly timeout: number;
   private readonly deadlines: DeadlineQueue;
 
@@ -118,7 +102,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     if (options === null || typeof options !== 'object') {
       throw new TypeError('RedisStore: options are required: new RedisStore({ client }).');
     }
-    const { client, prefix = DEFAULT_PREFIX, fallbackTtl = DEFAULT_FALLBACK_TTL, timeout = DEFAULT_TIMEOUT } = options;
+    const { client, prefix = DEFAULT_PREFIX, fallbackTtl, timeout = DEFAULT_TIMEOUT } = options;
     const indexPrefix = options.indexPrefix ?? (typeof prefix === 'string' ? prefix : DEFAULT_PREFIX);
     if (typeof indexPrefix !== 'string') throw new TypeError('RedisStore: `indexPrefix` must be a string.');
     this.indexPrefix = indexPrefix;
@@ -143,7 +127,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     } else {
       throw new TypeError('RedisStore: `prefix` must be a string or a function (id) => key.');
     }
-    if (typeof fallbackTtl !== 'number' || !Number.isFinite(fallbackTtl) || fallbackTtl <= 0) {
+    if (fallbackTtl !== undefined && (typeof fallbackTtl !== 'number' || !Number.isFinite(fallbackTtl) || fallbackTtl <= 0)) {
       throw new RangeError(`RedisStore: \`fallbackTtl\` must be a positive number of seconds, got ${String(fallbackTtl)}.`);
     }
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_DELAY) {
@@ -153,6 +137,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     }
     this.client = client;
     this.fallbackTtl = fallbackTtl;
+    this.fallbackSeconds = fallbackTtl ?? DEFAULT_FALLBACK_TTL;
     this.timeout = timeout;
     this.deadlines = new DeadlineQueue(timeout);
   }
@@ -274,12 +259,13 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
   }
 
   /**
-   * With `lifetime` 0 the module cannot know when the browser drops the cookie, so the record
-   * lives `fallbackTtl`, capped by any positive `ttl` (a TTL never exceeds what the session has left).
+   * The module's `ttl` is exact (it already applies this store's `fallbackTtl` to `lifetime: 0`
+   * sessions); `ttl <= 0` asks the store to keep the record for its fallback, as MemoryStore
+   * does. A direct caller's `lifetime: 0` write is still capped by the fallback.
    */
   private ttlMs(lifetime: number | undefined, ttl: number): number {
     const exact = Number.isFinite(ttl) && ttl > 0;
-    const seconds = !exact ? this.fallbackTtl : lifetime === 0 ? Math.min(ttl, this.fallbackTtl) : ttl;
+    const seconds = !exact ? this.fallbackSeconds : lifetime === 0 ? Math.min(ttl, this.fallbackSeconds) : ttl;
     // Never 0: PX 0 is an error and PEXPIRE 0 deletes the key.
     return Math.max(1, Math.ceil(seconds * 1000));
   }

@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { SessionData } from '../interfaces/session-data.interface.js';
 import type { PlatformRequest } from '../interfaces/session-options.interface.js';
-import { SessionManager, type UserSessionInfo } from '../session/session.manager.js';
-import type { FlashMessages } from '../session/session-state.js';
-import { bindHandshake } from '../session/socket-session.js';
+import { addFlash, keepFlashes, readFlashes } from '../flash/flash.js';
+import { SessionManager } from '../session/session.manager.js';
+import type { FlashMessages } from '../session/request-session.js';
+import { bindUser } from '../user-sessions/bind-user.js';
+import type { UserSessionInfo } from '../user-sessions/user-sessions.js';
+import { bindHandshake } from '../websocket/socket-session.js';
+import { readSocketSession } from '../websocket/socket-session.reader.js';
 
 /**
  * The session of a request, for code that is not a handler parameter: guards, services,
@@ -20,11 +24,11 @@ export class SessionService {
 
   /** The loaded session data; throws `SessionNotLoadedError` when it was not loaded. */
   get<T extends SessionData = SessionData>(req: PlatformRequest): T {
-    return this.manager.get(req) as T;
+    return this.manager.loadedSession(req).data as T;
   }
 
   isLoaded(req: PlatformRequest): boolean {
-    return this.manager.isLoaded(req);
+    return this.manager.existingSession(req)?.loaded === true;
   }
 
   /**
@@ -37,12 +41,12 @@ export class SessionService {
 
   /** Keeps the data under a new ID (call it on login); the old record is removed at commit. */
   regenerate(req: PlatformRequest): Promise<void> {
-    return this.manager.regenerate(req);
+    return this.manager.sessionFor(req).regenerate(req);
   }
 
   /** Ends the session: record removed, cookie cleared. Works whether or not it was loaded. */
   destroy(req: PlatformRequest): Promise<void> {
-    return this.manager.destroy(req);
+    return this.manager.sessionFor(req).destroy(req);
   }
 
   /**
@@ -58,43 +62,44 @@ export class SessionService {
   /** The session of a WebSocket client's handshake cookie: read afresh, read-only. */
   loadForSocket<T extends SessionData = SessionData>(client: object): Promise<Readonly<T>> {
     this.manager.bindSocket(client);
-    return this.manager.readForSocket(client) as Promise<Readonly<T>>;
+    return readSocketSession(this.manager.runtime, client) as Promise<Readonly<T>>;
   }
 
   /** Adds a flash message for the next request only (then it is gone). Needs the session loaded. */
   flash(req: PlatformRequest, type: string, message: unknown): void {
-    this.manager.flash(req, type, message);
+    addFlash(this.manager.loadedSession(req), type, message);
   }
 
   /** The messages the previous request flashed: one type's, or all by type. */
   flashes(req: PlatformRequest): FlashMessages;
   flashes(req: PlatformRequest, type: string): unknown[];
   flashes(req: PlatformRequest, type?: string): FlashMessages | unknown[] {
-    return type === undefined ? this.manager.flashes(req) : this.manager.flashes(req, type);
+    return readFlashes(this.manager.loadedSession(req), type);
   }
 
   /** Keeps the incoming flash messages (one type's, or all) for one more request. */
   keepFlash(req: PlatformRequest, type?: string): void {
-    this.manager.keepFlash(req, type);
+    keepFlashes(this.manager.loadedSession(req), type);
   }
 
   /** Binds the session to a user, for `listForUser` and `revokeAllForUser`. Loads the session. */
   bindUser(req: PlatformRequest, userId: string): Promise<void> {
-    return this.manager.bindUser(req, userId);
+    return bindUser(this.manager.sessionFor(req), req, userId);
   }
 
   /** The user's live sessions (newest activity first); `current` marks the one of `req`. */
   listForUser(userId: string, req?: PlatformRequest): Promise<UserSessionInfo[]> {
-    return this.manager.listForUser(userId, req);
+    return this.manager.runtime.users.list(userId, req ? this.manager.getId(req) : undefined);
   }
 
   /** Ends the session behind a handle from `listForUser`. Its cookie is anonymous from then on. */
   revoke(handle: string): Promise<boolean> {
-    return this.manager.revoke(handle);
+    return this.manager.runtime.users.revoke(handle);
   }
 
   /** Ends all of a user's sessions, or all but the requester's ("log out everywhere else"). */
   revokeAllForUser(userId: string, options: { exceptCurrent?: PlatformRequest } = {}): Promise<number> {
-    return this.manager.revokeAllForUser(userId, options);
+    const { exceptCurrent } = options;
+    return this.manager.runtime.users.revokeAll(userId, exceptCurrent ? this.manager.getId(exceptCurrent) : undefined);
   }
 }

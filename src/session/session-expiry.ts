@@ -6,42 +6,47 @@ export interface SessionTimes {
   readonly accessed: number;
 }
 
+/** The longest a rolling session's stored last-access stamp may lag behind (see stampRefreshMs). */
+const MAX_STAMP_AGE_MS = 60_000;
+
 type ExpiryOptions = Pick<ResolvedSessionOptions, 'lifetime' | 'rolling' | 'maxLifetime' | 'fallbackTtl'>;
 
 /**
  * Server-side expiry, computed from metadata stored outside the user's data, so a session ends
- * on time whatever the cookie's Max-Age or the store's TTL say.
+ * on time whatever the cookie's Max-Age or the store's TTL say (a store may ignore TTLs, or
+ * prune late).
  */
 export class SessionExpiry {
   private readonly lifetimeMs: number;
   private readonly fallbackMs: number;
   private readonly maxLifetimeMs: number | undefined;
+  /**
+   * A rolling session's last-access stamp is refreshed in the record when it is older than this;
+   * a younger one is only touched (no record write). The idle deadline is computed from the
+   * stamp, so it may fall this much early, never late.
+   */
+  readonly stampRefreshMs: number;
 
-  constructor(
-    private readonly options: ExpiryOptions,
-    /** A store with `touch` keeps idle deadlines itself (touch does not rewrite the record). */
-    private readonly storeTracksIdle: boolean,
-  ) {
+  constructor(private readonly options: ExpiryOptions) {
     this.lifetimeMs = options.lifetime * 1000;
     this.fallbackMs = options.fallbackTtl * 1000;
     this.maxLifetimeMs = options.maxLifetime === undefined ? undefined : options.maxLifetime * 1000;
+    this.stampRefreshMs = Math.min((options.lifetime > 0 ? this.lifetimeMs : this.fallbackMs) / 20, MAX_STAMP_AGE_MS);
   }
 
   /** Whether a loaded record is past its deadline. */
-  isExpired(meta: SessionTimes, now: number): boolean {
-    const { lifetime, rolling } = this.options;
-    let deadline: number;
-    if (lifetime > 0 && !rolling) deadline = meta.created + this.lifetimeMs;
-    else if (rolling && this.storeTracksIdle) deadline = Infinity;
-    else deadline = meta.accessed + (lifetime > 0 ? this.lifetimeMs : this.fallbackMs);
-    return now >= this.capped(meta.created, deadline);
+  isExpired(times: SessionTimes, now: number): boolean {
+    return now >= this.deadline(times.created, times.accessed);
   }
 
-  /** Milliseconds the session has left if committed now. */
-  remainingMs(created: number, now: number): number {
-    const { lifetime, rolling } = this.options;
-    const deadline = lifetime === 0 ? now + this.fallbackMs : rolling ? now + this.lifetimeMs : created + this.lifetimeMs;
-    return this.capped(created, deadline) - now;
+  /** Milliseconds the session has left at `now`, if its last access is stamped `accessed`. */
+  remainingMs(created: number, accessed: number, now: number): number {
+    return this.deadline(created, accessed) - now;
+  }
+
+  /** Whether a rolling read-only commit must rewrite the last-access stamp rather than only touch. */
+  stampIsStale(accessed: number, now: number): boolean {
+    return now - accessed >= this.stampRefreshMs;
   }
 
   /**
@@ -61,7 +66,10 @@ export class SessionExpiry {
     return this.options.lifetime === 0 ? undefined : Math.max(1, Math.ceil(remainingMs / 1000));
   }
 
-  private capped(created: number, deadline: number): number {
+  private deadline(created: number, accessed: number): number {
+    const { lifetime, rolling } = this.options;
+    // Fixed expiry counts from creation; rolling (and browser-session records) from the last access.
+    const deadline = lifetime > 0 && !rolling ? created + this.lifetimeMs : accessed + (lifetime > 0 ? this.lifetimeMs : this.fallbackMs);
     return this.maxLifetimeMs === undefined ? deadline : Math.min(deadline, created + this.maxLifetimeMs);
   }
 }

@@ -1,5 +1,6 @@
+import { DEFAULT_FALLBACK_TTL } from '../session.constants.js';
 import { LocalLockTable } from '../locks/local-lock.table.js';
-import { decodeFieldRecord, encodeFieldRecord } from './field-record.js';
+import { applyFieldPatch, decodeFieldRecord, encodeFieldRecord } from '../records/field-record.js';
 import type {
   LockingSessionStore,
   MergeableSessionStore,
@@ -14,6 +15,12 @@ export interface MemoryStoreOptions {
   maxEntries?: number;
   /** How often expired entries are swept, in ms. Default 60000. */
   sweepInterval?: number;
+  /**
+   * Seconds a browser-session record (`lifetime` 0) lives after its last write, and what a
+   * `ttl <= 0` means. When set it wins over the module's `fallbackTtl` for this store.
+   * Default: the module's `fallbackTtl` (2592000, 30 days).
+   */
+  fallbackTtl?: number;
 }
 
 interface Entry {
@@ -42,6 +49,9 @@ export class MemoryStore
   implements UpdatableSessionStore, MergeableSessionStore, LockingSessionStore, UserIndexedSessionStore
 {
   readonly maxEntries: number;
+  /** The store's own `fallbackTtl`, when given: the module then uses it for `lifetime: 0` sessions. */
+  readonly fallbackTtl: number | undefined;
+  private readonly fallbackSeconds: number;
   // A Map iterates in insertion order, which makes "oldest first" eviction O(1).
   private readonly entries = new Map<string, Entry>();
   private readonly users = new Map<string, Map<string, UserSessionEntry>>();
@@ -50,14 +60,19 @@ export class MemoryStore
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const { maxEntries = 100_000, sweepInterval = 60_000 } = options;
+    const { maxEntries = 100_000, sweepInterval = 60_000, fallbackTtl } = options;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new TypeError(`MemoryStore: \`maxEntries\` must be a positive integer (got ${String(maxEntries)}).`);
     }
     if (typeof sweepInterval !== 'number' || !(sweepInterval > 0)) {
       throw new TypeError(`MemoryStore: \`sweepInterval\` must be a positive number of ms (got ${String(sweepInterval)}).`);
     }
+    if (fallbackTtl !== undefined && (typeof fallbackTtl !== 'number' || !Number.isFinite(fallbackTtl) || fallbackTtl <= 0)) {
+      throw new RangeError(`MemoryStore: \`fallbackTtl\` must be a positive number of seconds (got ${String(fallbackTtl)}).`);
+    }
     this.maxEntries = maxEntries;
+    this.fallbackTtl = fallbackTtl;
+    this.fallbackSeconds = fallbackTtl ?? DEFAULT_FALLBACK_TTL;
     this.sweeper = setInterval(() => this.sweep(), sweepInterval);
     // The sweep must never be the reason a process stays alive.
     this.sweeper.unref();
@@ -97,10 +112,8 @@ export class MemoryStore
     const wasRead = current?.fields !== undefined;
     const decoded = current && fieldsOf(current);
     if (decoded === null) return false;
-    const fields = new Map(decoded);
     // Merged and stored with no await in between: no other request's patch can interleave.
-    for (const [field, value] of patch.set) fields.set(field, value);
-    for (const field of patch.unset) fields.delete(field);
+    const fields = applyFieldPatch(decoded ?? new Map(), patch);
     const record = encodeFieldRecord(fields);
     const written = mode === 'create' ? (await this.write(id, record, 0, ttl), true) : (await this.update(id, record, 0, ttl)) !== null;
     const stored = this.entries.get(id);
@@ -114,7 +127,7 @@ export class MemoryStore
 
   async touch(id: string, ttl: number): Promise<boolean> {
     const entry = this.live(id);
-    if (entry) entry.expiresAt = Date.now() + ttl * 1000;
+    if (entry) entry.expiresAt = this.expiresAt(ttl);
     return entry !== undefined;
   }
 
@@ -165,8 +178,13 @@ export class MemoryStore
   private put(id: string, data: Uint8Array, ttl: number): void {
     // Re-inserting moves the entry to the young end, so eviction takes the least recently written.
     this.entries.delete(id);
-    this.entries.set(id, { data, expiresAt: Date.now() + ttl * 1000 });
+    this.entries.set(id, { data, expiresAt: this.expiresAt(ttl) });
     if (this.entries.size > this.maxEntries) this.evictOldest();
+  }
+
+  /** `ttl <= 0` (or not a number) keeps the record for the fallback, as RedisStore does. */
+  private expiresAt(ttl: number): number {
+    return Date.now() + (Number.isFinite(ttl) && ttl > 0 ? ttl : this.fallbackSeconds) * 1000;
   }
 
   private dropIndex(userId: string, handle: string): void {

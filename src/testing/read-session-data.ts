@@ -3,8 +3,8 @@ import type { Serializer } from '../interfaces/serializer.interface.js';
 import type { SessionData } from '../interfaces/session-data.interface.js';
 import type { SessionStore } from '../interfaces/session-store.interface.js';
 import { JsonSerializer } from '../serializers/json.serializer.js';
-import { SessionCodec } from '../session/session-codec.js';
-import { decodeFieldRecord } from '../stores/field-record.js';
+import { SessionCodec } from '../records/session-codec.js';
+import { decodeFieldRecord } from '../records/field-record.js';
 
 export interface ReadSessionDataOptions {
   /** The module's serializer, when not the default JSON one. */

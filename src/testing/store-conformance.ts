@@ -12,8 +12,18 @@ export interface StoreConformanceOptions {
   clientSide?: boolean;
   /** Leave out the expiry cases, for stores that never expire records. Default `false`. */
   skipTtl?: boolean;
-  /** `lifetime` passed to the store, in seconds. Default 3600. */
+  /**
+   * `lifetime` passed to the store, in seconds. Default 3600. With `0` (browser-session
+   * cookies) the cases pass the TTL the module would: its fallback (`browserSessionTtl`).
+   */
   lifetime?: number;
+  /** TTL in seconds the cases pass with `lifetime: 0`. Default 3600. */
+  browserSessionTtl?: number;
+  /**
+   * The module runs with `rolling: true`: read-only requests touch the record (stores with
+   * `touch`). Adds a case that repeated touches keep a record alive past several TTLs.
+   */
+  rolling?: boolean;
   /** Size of the large-payload case in bytes. Default 65536 (2048 for client-side stores). */
   largePayloadSize?: number;
   /** Prefix of the generated session IDs, to tell them apart in a shared backend. Default `'conformance-'`. */
@@ -32,6 +42,8 @@ type StoreFactory = () => SessionStore | Promise<SessionStore>;
 interface CaseContext {
   store: SessionStore;
   lifetime: number;
+  /** The TTL a write gets when the case does not choose one: what the module would pass. */
+  ttl: number;
   newId: () => string;
   /** IDs a case wrote, removed after it (server-side stores) so a shared backend stays clean. */
   written: Set<string>;
@@ -41,6 +53,7 @@ interface CaseDefinition {
   name: string;
   serverSideOnly?: boolean;
   needsTtl?: boolean;
+  rollingOnly?: boolean;
   test: (ctx: CaseContext) => Promise<void>;
 }
 
@@ -75,6 +88,7 @@ export function storeConformanceCases(factory: StoreFactory, options: StoreConfo
     const ctx: CaseContext = {
       store,
       lifetime,
+      ttl: lifetime > 0 ? lifetime : (options.browserSessionTtl ?? 3600),
       newId: () => idPrefix + randomBytes(16).toString('base64url'),
       written: new Set(),
     };
@@ -87,7 +101,7 @@ export function storeConformanceCases(factory: StoreFactory, options: StoreConfo
   };
 
   return definitions(largeSize)
-    .filter((d) => !(clientSide && d.serverSideOnly) && !(options.skipTtl && d.needsTtl))
+    .filter((d) => !(clientSide && d.serverSideOnly) && !(options.skipTtl && d.needsTtl) && !(d.rollingOnly && !options.rolling))
     .map((d) => ({ name: d.name, run: run(d.test) }));
 }
 
@@ -173,6 +187,23 @@ function definitions(largeSize: number): CaseDefinition[] {
       },
     },
     {
+      name: 'rolling: repeated touches (when implemented) keep a record alive past several TTLs',
+      serverSideOnly: true,
+      needsTtl: true,
+      rollingOnly: true,
+      test: async (ctx) => {
+        if (!ctx.store.touch) return;
+        const id = await write(ctx, ctx.newId(), bytes('active'), 1);
+        for (let i = 0; i < 4; i++) {
+          await sleep(500);
+          await ctx.store.touch(id, 1);
+        }
+        assertBytes(await ctx.store.read(id, ctx.lifetime), bytes('active'), 'a record touched every 0.5 s expired');
+        await sleep(EXPIRY_WAIT_MS);
+        assertMissing(await ctx.store.read(id, ctx.lifetime));
+      },
+    },
+    {
       name: 'touch (when implemented) never recreates a missing record',
       serverSideOnly: true,
       test: async (ctx) => {
@@ -188,7 +219,7 @@ function definitions(largeSize: number): CaseDefinition[] {
       test: async (ctx) => {
         if (!isUpdatable(ctx.store)) return;
         const id = await write(ctx, ctx.newId(), bytes('before'));
-        const updated = await ctx.store.update(id, bytes('after'), ctx.lifetime, ctx.lifetime);
+        const updated = await ctx.store.update(id, bytes('after'), ctx.lifetime, ctx.ttl);
         assert.equal(typeof updated, 'string', 'update of an existing record must return the ID');
         assertBytes(await ctx.store.read(updated as string, ctx.lifetime), bytes('after'));
       },
@@ -201,7 +232,7 @@ function definitions(largeSize: number): CaseDefinition[] {
         const id = await write(ctx, ctx.newId(), bytes('before'));
         await ctx.store.remove(id);
         assert.equal(
-          await ctx.store.update(id, bytes('after'), ctx.lifetime, ctx.lifetime),
+          await ctx.store.update(id, bytes('after'), ctx.lifetime, ctx.ttl),
           null,
           'update of a removed record must return null',
         );
@@ -236,7 +267,7 @@ function definitions(largeSize: number): CaseDefinition[] {
   ];
 }
 
-async function write(ctx: CaseContext, id: string, data: Uint8Array, ttl = ctx.lifetime): Promise<string> {
+async function write(ctx: CaseContext, id: string, data: Uint8Array, ttl = ctx.ttl): Promise<string> {
   const returned = await ctx.store.write(id, data, ctx.lifetime, ttl);
   ctx.written.add(id).add(returned);
   return returned;

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import semver from 'semver';
 
 const root = process.cwd();
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -48,6 +49,78 @@ describe('package manifest', () => {
     expect(Object.keys(manifest.peerDependencies)).toEqual(expect.arrayContaining(['@nestjs/common', '@nestjs/core', 'rxjs', 'ioredis']));
     expect(manifest.peerDependenciesMeta.ioredis.optional).toBe(true);
     expect(manifest.dependencies.ioredis).toBeUndefined();
+  });
+});
+
+/** The directory `name` resolves to from `from`, as Node looks it up (nearest node_modules first). */
+function installedDir(name: string, from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Runtime dependencies (transitively, as installed under `projectRoot`) whose `engines.node`
+ * does not accept `nodeVersion`, plus any that are not installed at all.
+ */
+function enginesRejecting(projectRoot: string, nodeVersion: string): string[] {
+  const own = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const visit = (deps: Record<string, string> | undefined, from: string) => {
+    for (const name of Object.keys(deps ?? {})) {
+      const dir = installedDir(name, from);
+      if (!dir) {
+        problems.push(`${name}: not installed`);
+        continue;
+      }
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const range: string | undefined = pkg.engines?.node;
+      if (range !== undefined && !semver.satisfies(nodeVersion, range)) problems.push(`${name}@${pkg.version}: engines.node "${range}"`);
+      visit(pkg.dependencies, dir);
+    }
+  };
+  visit(own.dependencies, projectRoot);
+  return problems;
+}
+
+describe('runtime dependencies and the Node versions the package supports', () => {
+  const minimum = semver.minVersion(manifest.engines.node)?.version;
+
+  it('takes its minimum Node from engines.node', () => {
+    expect(minimum).toBe('20.19.0');
+  });
+
+  it('the README says which Node is needed, next to the install and test commands at the top', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const fence = readme.indexOf('```bash');
+    const top = readme.slice(0, readme.indexOf('```', fence + 3) + 3);
+    const [major, minor] = minimum!.split('.');
+    expect(top).toContain('npm install && npm start');
+    expect(top).toMatch(new RegExp(`Node(\\.js)? ${major}\\.${minor} or later`));
+  });
+
+  it("every installed runtime dependency's engines.node accepts that minimum", () => {
+    expect(Object.keys(manifest.dependencies ?? {}).length).toBeGreaterThan(0);
+    expect(enginesRejecting(root, minimum!)).toEqual([]);
+  });
+
+  it('the check itself catches a dependency that needs a newer Node', () => {
+    const work = mkdtempSync(join(tmpdir(), 'sessionkit-engines-'));
+    try {
+      const dep = join(work, 'node_modules', 'needs-node-22');
+      mkdirSync(dep, { recursive: true });
+      writeFileSync(join(work, 'package.json'), JSON.stringify({ dependencies: { 'needs-node-22': '^2.0.0' } }));
+      writeFileSync(join(dep, 'package.json'), JSON.stringify({ name: 'needs-node-22', version: '2.0.2', engines: { node: '>=22' } }));
+      expect(enginesRejecting(work, '20.19.0')).toEqual(['needs-node-22@2.0.2: engines.node ">=22"']);
+      expect(enginesRejecting(work, '22.0.0')).toEqual([]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
 

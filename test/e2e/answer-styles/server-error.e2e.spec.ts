@@ -102,12 +102,10 @@ const writeHeadRoutes: [string, number][] = [
   ['write-head-503-bare', 503],
 ];
 
-// REGRESSION GUARD, write-head-* routes (found failing against the original src; fixed since in
-// the working tree) (src/platform/http-platform.ts, onHeadersFlush line 76 at HEAD, with
-// src/session/session.manager.ts commitAtFlush line 390): the flush hook runs BEFORE the original
-// writeHead, and reads `res.statusCode` — which Node only sets to the status passed to
-// `writeHead(status, …)` inside that original call. A handler answering `res.writeHead(500)`
-// therefore looks like a 200: the change is persisted and the cookie sent on a 5xx.
+// Regression guard, write-head-* routes: the flush hook (onHeadersFlush) runs BEFORE the original
+// writeHead, when `res.statusCode` does not yet hold the status passed to `writeHead(status, …)`
+// (Node sets it inside that call). Read from the wrong place, a handler answering
+// `res.writeHead(500)` would look like a 200: the change persisted and the cookie sent on a 5xx.
 describe.each(PLATFORMS)('answer styles: a response with status >= 500 persists no change (%s)', (platform) => {
   const { store, ServerErrorAppModule } = fixture();
   let app: INestApplication;

@@ -99,13 +99,11 @@ describe.each(PLATFORMS)('answer styles: @Sse() (%s)', (platform) => {
     expect(await stored(store, idOf(cookie))).toEqual({ user: 'ada' });
   });
 
-  // REGRESSION GUARD (found failing against the original src; fixed since in the working tree)
-  // (src/session/session.manager.ts, commitAtFlush line 389 and commit line 184 at HEAD): when the
-  // head is flushed before the handler changed the session (an async @Sse() handler; Nest 12
-  // writes the event-stream head on a timer right after subscribing), commitAtFlush plans
-  // "nothing to do" and sets `state.committing`, so the interceptor's later commit is a no-op.
-  // For an existing session no header is needed at all (same id, fixed expiry), yet the change
-  // is lost, and nothing is logged. SPEC §4: "not dropped silently".
+  // Regression guard: when the head is flushed before the handler changed the session (an async
+  // @Sse() handler; Nest 12 writes the event-stream head on a timer right after subscribing), the
+  // flush-time commit has nothing to do, and the interceptor's later commit must still save the
+  // change (SessionCommitter.afterFlush). For an existing session no header is needed at all
+  // (same id, fixed expiry), so losing the change would be silent. SPEC §4: "not dropped silently".
   it('an async @Sse() handler that changes an existing session after the head was sent still saves it', async () => {
     const seed = await http(app).get('/sse/seed').expect(200);
     const cookie = sessionCookie(seed)!;

@@ -111,12 +111,11 @@ describe.each(PLATFORMS)('bad input: a store whose write fails (SPEC §10.6) (%s
     expect(sidLines(res)).toEqual([]);
   });
 
-  // REGRESSION GUARD (found failing against the original src; fixed since in the working tree)
-  // (src/session/session.manager.ts, execute() line 342 at HEAD): removals run before the write,
-  // so when the write of the regenerated record fails, the old record is already gone. The
-  // response is a 5xx and sends no cookie, yet a change was persisted: the user's session is
-  // destroyed by a transient store error during login. SPEC §4: "A response with status >= 500
-  // persists no change." (Write the new record first, remove the old one after it succeeded.)
+  // Regression guard: if removals ran before the write, a failed write of the regenerated record
+  // would find the old record already gone. The response would be a 5xx with no cookie, yet a
+  // change persisted: the user's session destroyed by a transient store error during login.
+  // SPEC §4: "A response with status >= 500 persists no change." (runCommit writes the new
+  // record first and removes the old one after it succeeded.)
   it('a failed regenerate leaves the old session in place (a 5xx persists no change)', async () => {
     const cookie = await seed();
     const res = await http(app).get('/write-fail/login').set('Cookie', cookie);

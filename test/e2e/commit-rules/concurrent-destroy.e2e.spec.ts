@@ -114,12 +114,10 @@ describe.each(PLATFORMS)('commit rules: a destroyed session is not brought back 
     expectNoLiveSessionCookie(resA);
   });
 
-  // REGRESSION GUARD (found failing against the original src; fixed since in the working tree)
-  // (src/session/session.manager.ts, regenerate() line 147 and plan() line 316 at HEAD): a
-  // regenerated session is written with a plain `write` ("create") under the new id, with the
-  // data A loaded before B's logout. Nothing checks that the record A loaded still exists, so
-  // the logged-out user's data ({ user: 'ada' }) comes back under a new id with a live cookie:
-  // the logout is undone. SPEC §4: "A session destroyed by one request is never brought back by a
+  // Regression guard: a regenerated session is written as a create under the new id, with the
+  // data A loaded before B's logout. Unless the commit checks that the record A loaded still
+  // exists (the plan's `movedFrom`), the logged-out user's data ({ user: 'ada' }) comes back
+  // under a new id with a live cookie: the logout is undone. SPEC §4: "A session destroyed by one request is never brought back by a
   // slower concurrent request that loaded it earlier."
   it('A regenerates after B destroyed: the destroyed data does not come back under a new id', async () => {
     const { resA } = await race('slow-regenerate');

@@ -111,9 +111,8 @@ describe.each(PLATFORMS)('commit rules: a session that had data and is now empty
     expect(parseSetCookie(sidLines(res)[0]).attrs['max-age']).not.toBe('0');
   });
 
-  // REGRESSION GUARD (found failing against the original src; fixed since in the working tree)
-  // (src/session/session.manager.ts, isEmpty() line 50 / plan() line 291 at HEAD): emptiness is
-  // checked on the live object (`for…in`), not on what is stored. Setting every key to
+  // Regression guard: emptiness must be judged on what would be stored, not on the live object's
+  // keys (`for…in`). Setting every key to
   // `undefined` — which the JSON serializer documents as "how unset this key is expected to
   // work" — leaves keys in the object, so an empty `{}` record is written and the cookie re-sent
   // instead of the record being removed and the cookie cleared (SPEC §4).

@@ -28,6 +28,15 @@ class ForgetfulTtlStore implements SessionStore {
   async remove(id: string) { this.records.delete(id); }
 }
 
+/** Like ForgetfulTtlStore, with a `touch` that ignores the TTL (or a SQL store that prunes late). */
+class IgnoredTouchStore extends ForgetfulTtlStore {
+  touches = 0;
+  async touch(id: string, _ttl: number) {
+    this.touches++;
+    return this.records.has(id);
+  }
+}
+
 let app: INestApplication | undefined;
 afterEach(async () => {
   await app?.close();
@@ -50,6 +59,38 @@ const maxAgeOf = (res: { headers: Record<string, unknown> }) => {
 
 describe.each(PLATFORMS)('expiry enforced on the server (%s)', (platform) => {
   const boot = (options: BootOptions) => bootOn(platform, options);
+
+  it('rolling: the idle deadline is enforced on the server even when the store has a touch that ignores TTLs', async () => {
+    const store = new IgnoredTouchStore();
+    const target = await boot({ lifetime: 1, rolling: true, store });
+    const cookie = sessionCookie(await http(target).get('/write').expect(200, { n: 1 }))!;
+    // Active: each read within the idle window keeps it alive (touched, or its stamp rewritten).
+    for (let i = 0; i < 4; i++) {
+      await sleep(300);
+      await http(target).get('/read').set('Cookie', cookie).expect(200, { n: 1 });
+    }
+    // Idle longer than the lifetime: gone, although the store still holds the record.
+    await sleep(2500);
+    await http(target).get('/read').set('Cookie', cookie).expect(200, { n: null });
+  });
+
+  it('rolling on a touch store: the TTL and Max-Age of a touch count from the stored stamp, never past the idle deadline', async () => {
+    const store = new IgnoredTouchStore();
+    const ttls: number[] = [];
+    store.touch = async (id: string, ttl: number) => {
+      ttls.push(ttl);
+      return store.records.has(id);
+    };
+    const target = await boot({ lifetime: 20, rolling: true, store });
+    const cookie = sessionCookie(await http(target).get('/write').expect(200, { n: 1 }))!;
+    await sleep(400);
+    const res = await http(target).get('/read').set('Cookie', cookie).expect(200, { n: 1 });
+    // 20 s lifetime: the stamp is refreshed only once older than 1 s, so this read was a touch.
+    expect(ttls).toHaveLength(1);
+    expect(ttls[0]).toBeLessThanOrEqual(19.7);
+    expect(ttls[0]).toBeGreaterThan(19);
+    expect(maxAgeOf(res)).toBe(20);
+  });
 
   it('fixed lifetime: ends lifetime after creation even if the client replays the cookie and the store keeps it', async () => {
     const store = new ForgetfulTtlStore();

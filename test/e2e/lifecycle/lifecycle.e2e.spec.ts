@@ -77,6 +77,15 @@ class LifecycleController {
   @Get('auto/peek') peek(@Req() req: unknown) {
     return { loaded: this.sessions.isLoaded(req) };
   }
+  @Get('auto/skipped') skipped(@Req() req: Record<string, unknown>) {
+    let getThrew = false;
+    try {
+      this.sessions.get(req);
+    } catch (error) {
+      getThrew = error instanceof SessionNotLoadedError;
+    }
+    return { loaded: this.sessions.isLoaded(req), property: 'session' in req ? 'present' : 'absent', getThrew, id: this.sessions.getId(req) ?? null };
+  }
   @Get('autoload-off') @UseSessionAutoload(false) off(@Req() req: unknown) {
     return { loaded: this.sessions.isLoaded(req) };
   }
@@ -192,6 +201,15 @@ describe.each(PLATFORMS)('request lifecycle (%s)', (platform) => {
     const fresh = await http(app).get('/login').set('X-Skip-Session', 'true').expect(200);
     expect(fresh.headers['set-cookie']).toBeUndefined();
     expect(store.total()).toBe(0);
+  });
+
+  it('skip with autoload: nothing is marked loaded, req.session is not set, get() throws, no ID', async () => {
+    const res = await http(app).get('/auto/skipped').set('Cookie', cookie).set('X-Skip-Session', '1').expect(200);
+    expect(res.body).toEqual({ loaded: false, property: 'absent', getThrew: true, id: null });
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(store.total()).toBe(0);
+    // Without the header the same route autoloads.
+    await http(app).get('/auto/skipped').set('Cookie', cookie).expect(200, { loaded: true, property: 'present', getThrew: false, id: idOf(cookie) });
   });
 
   it('logs creation once, at the logger, and never the raw session ID', async () => {

@@ -8,6 +8,7 @@ import { Controller, Get, Module, Req, type INestApplication, type Type } from '
 import type { Cluster, Redis } from 'ioredis';
 import { Session, SessionModule, SessionService, type SessionData } from '../../../src/index.js';
 import { RedisStore } from '../../../src/redis/index.js';
+import { decodeFieldRecord } from '../../../src/records/field-record.js';
 import { redisAvailable, redisCommand, sleep } from '../../support/redis-server.js';
 import { SECRET, cookieValue, http, idOf, sessionCookie, setCookies, startApp, type Platform } from '../../support/session-app.js';
 import { CommandRecorder, Gate, activityOn, isConditionalWrite, summary } from './redis-e2e-support.js';
@@ -89,6 +90,8 @@ export function describeRedisStoreScenarios(label: string, platform: Platform, c
     const rollingKey = (pair: string | undefined) => `roll:${idOf(pair)}`;
     const pttl = async (key: string) => (await onOwner(topology.ports, ['PTTL', key])) as number;
     const exists = async (key: string) => (await onOwner(topology.ports, ['EXISTS', key])) as number;
+    // The record is a JSON text (base64 values): what GET returns, as bytes.
+    const getBuffer = async (key: string) => Buffer.from((await onOwner(topology.ports, ['GET', key])) as string, 'utf8');
 
     /** A new session on `app` with count 1; returns its cookie. */
     async function newSession(app: INestApplication): Promise<string> {
@@ -208,15 +211,36 @@ export function describeRedisStoreScenarios(label: string, platform: Platform, c
       expect(on.roundTrips[0]).toEqual(on.reads[0]);
       expect(on.roundTrips[1]!.name).toBe('PEXPIRE');
       expect(on.dataWrites).toEqual([]);
-      expect(on.ttlMs).toBeGreaterThan(0);
-      expect(on.ttlMs).toBeLessThanOrEqual(LIFETIME * 1000);
+      // The idle deadline counts from the stored last-access stamp (written 300 ms ago, fresh:
+      // only touched), so the TTL is what the session has left from it, never more.
+      expect(on.ttlMs).toBeGreaterThan(LIFETIME * 1000 - 2000);
+      expect(on.ttlMs).toBeLessThanOrEqual(LIFETIME * 1000 - 300);
       const ttlAfter = await pttl(key);
-      expect(ttlAfter).toBeGreaterThan(ttlBefore);
-      expect(ttlAfter).toBeLessThanOrEqual(LIFETIME * 1000);
+      expect(ttlAfter).toBeGreaterThanOrEqual(ttlBefore - 100);
+      expect(ttlAfter).toBeLessThanOrEqual(LIFETIME * 1000 - 300);
       // The data itself was not rewritten.
       expect(await onOwner(topology.ports, ['DUMP', key])).toBe(before);
       expect(idOf(sessionCookie(res))).toBe(idOf(cookie));
       measured.push(`read-only (rolling): ${summary(commands)}`);
+    });
+
+    it('a rolling read once the stamp is stale rewrites the stamp field alone (one EVALSHA), and the TTL grows back to the lifetime', async () => {
+      const cookie = await newSession(rolling);
+      const key = rollingKey(cookie);
+      const before = decodeFieldRecord(await getBuffer(key))!;
+      // 60 s lifetime: the stamp is rewritten once older than 3 s.
+      await sleep(3100);
+      const ttlBefore = await pttl(key);
+      const { commands } = await recorder.record(() => http(rolling).get('/peek').set('Cookie', cookie).expect(200, { count: 1 }));
+      const on = activityOn(commands, key);
+      expect(commands.filter((c) => !c.lua)).toHaveLength(2);
+      expect(on.roundTrips[1]!.name).toBe('EVALSHA');
+      const after = decodeFieldRecord(await getBuffer(key))!;
+      for (const [field, value] of before) {
+        if (field === 'm') expect(after.get(field)).not.toEqual(value);
+        else expect(after.get(field)).toEqual(value);
+      }
+      expect(await pttl(key)).toBeGreaterThan(ttlBefore + 2000);
     });
 
     it('logout (sessionService.destroy) removes the key and clears the cookie', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { stringifySetCookie } from 'cookie';
+import { stringifySetCookie } from '../../../src/cookies/cookie-header.js';
 import fc from 'fast-check';
 import { SessionCookieSerializer } from '../../../src/cookies/session-cookie.serializer.js';
 

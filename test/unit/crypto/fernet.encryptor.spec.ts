@@ -3,13 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { DecryptionError } from '../../../src/crypto/aes-gcm.encryptor.js';
 import { FernetEncryptor } from '../../../src/crypto/fernet.encryptor.js';
 import { InvalidKeyError } from '../../../src/errors/session.errors.js';
 
-// The repo is checked out at X/main with the shared vectors at X/shared (locally and in CI).
-const VECTORS = path.resolve(process.cwd(), '../shared/vectors/fernet');
+// The Fernet spec's acceptance vectors, kept in the repo (see test/fixtures/fernet/README.md).
+const VECTORS = fileURLToPath(new URL('../../fixtures/fernet/', import.meta.url));
 
 interface Vector {
   desc?: string;

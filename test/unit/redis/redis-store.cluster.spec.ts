@@ -3,6 +3,7 @@ import { Cluster } from 'ioredis';
 import { RedisStore, RedisStoreTimeoutError } from '../../../src/redis/index.js';
 import { storeConformanceCases } from '../../../src/testing/index.js';
 import { type RedisCluster, redisAvailable, redisCommand, startCluster } from '../../support/redis-server.js';
+import { LIFETIME_MODES } from '../../support/conformance-modes.js';
 
 const describeRedis = redisAvailable() ? describe : describe.skip;
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -29,8 +30,8 @@ describeRedis('RedisStore on a 3-master Redis Cluster', () => {
     await cluster?.stop();
   });
 
-  describe('passes the store conformance suite', () => {
-    for (const c of storeConformanceCases(() => store)) it(c.name, c.run);
+  describe.each(LIFETIME_MODES)('passes the store conformance suite (%s)', (_mode, options) => {
+    for (const c of storeConformanceCases(() => store, options)) it(c.name, c.run);
   });
 
   it('spreads keys over every master, each key with a TTL', async () => {

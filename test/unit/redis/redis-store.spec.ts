@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { RedisStore } from '../../../src/redis/index.js';
 import { storeConformanceCases } from '../../../src/testing/index.js';
 import { type RedisServer, redisAvailable, redisCommand, sleep, startRedisServer } from '../../support/redis-server.js';
+import { LIFETIME_MODES } from '../../support/conformance-modes.js';
 
 const describeRedis = redisAvailable() ? describe : describe.skip;
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -59,8 +60,8 @@ describeRedis('RedisStore on a single Redis node', () => {
     await server?.stop();
   });
 
-  describe('passes the store conformance suite', () => {
-    for (const c of storeConformanceCases(() => store)) it(c.name, c.run);
+  describe.each(LIFETIME_MODES)('passes the store conformance suite (%s)', (_mode, options) => {
+    for (const c of storeConformanceCases(() => store, options)) it(c.name, c.run);
   });
 
   describe('commands', () => {

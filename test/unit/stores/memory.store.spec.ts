@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MemoryStore } from '../../../src/stores/memory.store.js';
 import { storeConformanceCases } from '../../../src/testing/index.js';
+import { LIFETIME_MODES } from '../../support/conformance-modes.js';
 
 const bytes = (text: string) => Buffer.from(text);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('MemoryStore conformance', () => {
-  for (const conformance of storeConformanceCases(() => new MemoryStore())) it(conformance.name, conformance.run);
+describe.each(LIFETIME_MODES)('MemoryStore conformance (%s)', (_mode, options) => {
+  for (const conformance of storeConformanceCases(() => new MemoryStore(), options)) it(conformance.name, conformance.run);
 });
 
 describe('MemoryStore', () => {
@@ -71,6 +72,29 @@ describe('MemoryStore', () => {
     const store = make();
     const timer = (store as unknown as { sweeper: NodeJS.Timeout }).sweeper;
     expect(timer.hasRef()).toBe(false);
+  });
+
+  it('ttl <= 0 keeps the record for its fallback, as RedisStore does (the built-in stores agree)', async () => {
+    const store = make({ fallbackTtl: 0.1 });
+    for (const ttl of [0, -5, Number.NaN]) {
+      await store.write(`w${ttl}`, bytes('x'), 0, ttl);
+      expect(await store.read(`w${ttl}`)).toEqual(bytes('x'));
+    }
+    await store.touch('w0', 0);
+    await sleep(150);
+    expect(await store.read('w0')).toBeNull();
+    // Without its own fallbackTtl, the module's default (30 days) applies.
+    const defaults = make();
+    expect(defaults.fallbackTtl).toBeUndefined();
+    await defaults.write('a', bytes('x'), 0, 0);
+    await sleep(20);
+    expect(await defaults.read('a')).toEqual(bytes('x'));
+  });
+
+  it('rejects a bad fallbackTtl', () => {
+    for (const fallbackTtl of [0, -1, Number.NaN, Infinity, '60' as unknown as number]) {
+      expect(() => new MemoryStore({ fallbackTtl })).toThrow(/fallbackTtl/);
+    }
   });
 
   it('rejects a bad maxEntries', () => {

@@ -4,6 +4,7 @@ import type { SessionData } from '../interfaces/session-data.interface.js';
 import type { SessionFieldPatch } from '../interfaces/session-store.interface.js';
 import { JsonSerializer } from '../serializers/json.serializer.js';
 import { BoundedCache } from '../cache/bounded-cache.js';
+import { FieldNames, FLASH_FIELD, PLAIN_DATA_FIELD, TIMES_FIELD, USER_FIELD } from './field-record.js';
 
 /** Server-side facts about a session, kept next to (never inside) the user's data. */
 export interface SessionMeta {
@@ -22,6 +23,11 @@ export type Snapshot = (
       readonly fields: ReadonlyMap<string, Uint8Array>;
       /** The values as decoded: a primitive still identical to its loaded value needs no re-serializing. */
       readonly values?: ReadonlyMap<string, unknown>;
+      /**
+       * The stored field name of each key, where it is not the one `FieldNames` gives now (a
+       * hashed name under a retired secret, or a plain one written before an encryptor was set).
+       */
+      readonly storedNames?: ReadonlyMap<string, string>;
       /** JSON of the user binding and of the flash messages ('' when none): fields of their own. */
       readonly user: string;
       readonly flash: string;
@@ -43,13 +49,7 @@ const VERSION = 1;
 const TIMES_SIZE = 16;
 /** Blob: version, created, accessed (float64 BE), meta length (uint32 BE), meta JSON, payload. */
 const BLOB_HEADER = 1 + TIMES_SIZE + 4;
-/** Field layout: times, user binding and flash each in a field of their own, so a commit sends
- * only what it changed and concurrent requests merge (a login is never undone by a slower
- * request that loaded the session before it). */
-const TIMES_FIELD = 'm';
-const USER_FIELD = 'u';
-const FLASH_FIELD = 'f';
-const DATA_FIELD = 'd:';
+const NONE: readonly string[] = [];
 
 const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
 
@@ -124,10 +124,19 @@ export class SessionCodec {
     (opened) => opened.data.length,
   );
 
+  private readonly fieldNames: FieldNames;
+
+  /**
+   * `fieldNameSecret` keys the hashed field names of the per-key layout; it is used only with
+   * an encryptor (without one the values are readable anyway). Decoding does not need it.
+   */
   constructor(
     private readonly serializer: Serializer,
     private readonly encryptor: Encryptor | undefined,
-  ) {}
+    fieldNameSecret?: string,
+  ) {
+    this.fieldNames = new FieldNames(encryptor && fieldNameSecret !== undefined ? fieldNameSecret : undefined);
+  }
 
   // ---- blob layout ------------------------------------------------------------------------
 
@@ -195,17 +204,37 @@ export class SessionCodec {
     const flash = text(FLASH_FIELD);
     const keys: string[] = [];
     const plain = new Map<string, Uint8Array>();
+    let hashed: Map<string, Uint8Array> | undefined;
     for (const [field, sealed] of fields) {
-      if (!field.startsWith(DATA_FIELD)) continue;
-      const key = field.slice(DATA_FIELD.length);
-      keys.push(key);
-      plain.set(key, open(sealed));
+      const key = FieldNames.plainKey(field);
+      if (key !== undefined) {
+        keys.push(key);
+        plain.set(key, open(sealed));
+      } else if (FieldNames.isDataField(field)) {
+        (hashed ??= new Map()).set(field, open(sealed));
+      }
     }
     const data = this.deserializeFields(keys, plain);
+    // Each key's stored field name, where it is not the one written today.
+    const storedNames = new Map<string, string>();
+    if (this.fieldNames.hashed) for (const key of keys) storedNames.set(key, PLAIN_DATA_FIELD + key);
+    for (const [field, bytes] of hashed ?? []) {
+      // A hashed name says nothing of its key: the key is the one the (authenticated) value names.
+      const entry = this.serializer.deserialize(bytes);
+      const entryKeys = Object.keys(entry);
+      const key = entryKeys[0];
+      if (key === undefined || entryKeys.length !== 1 || hasOwn(data, key)) throw new Error('corrupt session field');
+      data[key] = entry[key];
+      keys.push(key);
+      plain.set(key, bytes);
+      if (field !== this.fieldNames.of(key)) storedNames.set(key, field);
+    }
+    // Plain names, or names hashed under a retired secret: rewritten (and the old ones removed) on the next save.
+    if (storedNames.size > 0) rekey = true;
     const values = new Map<string, unknown>();
     for (const key of keys) values.set(key, data[key]);
     const meta = metaFrom({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) });
-    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, user, flash, rekey } };
+    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, storedNames: storedNames.size > 0 ? storedNames : undefined, user, flash, rekey } };
   }
 
   /**
@@ -261,17 +290,22 @@ export class SessionCodec {
     const changed = isNew || userDiffers || flashDiffers || differing.length > 0 || removedKeys.length > 0;
     if (!changed) {
       // Most requests change nothing: the snapshot still describes the record.
-      return { changed, changedKeys: differing, removedKeys, userChanged: false, flashChanged: false, snapshot: before as Snapshot };
+      return { changed, changedKeys: differing, removedKeys, retiredFields: NONE, userChanged: false, flashChanged: false, snapshot: before as Snapshot };
     }
     const values = new Map<string, unknown>();
     for (const key of after.keys()) values.set(key, data[key]);
     // A record partly under a retired key is rewritten whole when it is next saved, so key
     // rotation leaves nothing behind (a read-only request still writes nothing).
     const rewrite = isNew || snapshot?.rekey === true;
+    // Fields to delete: removed keys, and the old names of keys rewritten under today's names.
+    const storedNames = before?.storedNames;
+    const retiredFields = removedKeys.map((key) => storedNames?.get(key) ?? this.fieldNames.of(key));
+    if (rewrite && storedNames) for (const [key, field] of storedNames) if (after.has(key)) retiredFields.push(field);
     return {
       changed,
       changedKeys: rewrite ? [...after.keys()] : differing,
       removedKeys,
+      retiredFields,
       userChanged: rewrite || userDiffers,
       flashChanged: rewrite || flashDiffers,
       snapshot: { kind: 'fields', fields: after, values, user, flash } as Snapshot,
@@ -282,10 +316,10 @@ export class SessionCodec {
     created: number,
     accessed: number,
     snapshot: Snapshot & { kind: 'fields' },
-    change: { changedKeys: readonly string[]; removedKeys: readonly string[]; userChanged: boolean; flashChanged: boolean },
+    change: { changedKeys: readonly string[]; retiredFields: readonly string[]; userChanged: boolean; flashChanged: boolean },
   ): SessionFieldPatch {
     const set = new Map<string, Uint8Array>();
-    const unset = change.removedKeys.map((key) => DATA_FIELD + key);
+    const unset = [...change.retiredFields];
     const times = Buffer.allocUnsafe(TIMES_SIZE);
     times.writeDoubleBE(created, 0);
     times.writeDoubleBE(accessed, 8);
@@ -297,7 +331,7 @@ export class SessionCodec {
     };
     text(USER_FIELD, snapshot.user, change.userChanged);
     text(FLASH_FIELD, snapshot.flash, change.flashChanged);
-    for (const key of change.changedKeys) set.set(DATA_FIELD + key, this.seal(snapshot.fields.get(key)!));
+    for (const key of change.changedKeys) set.set(this.fieldNames.of(key), this.seal(snapshot.fields.get(key)!));
     return { set, unset };
   }
 
