@@ -1,12 +1,20 @@
-import { Body, Controller, Get, Header, Post, Redirect, Req, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Header, Post, Redirect, Req, UseFilters, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
-import { RegenerateSession, Session, SessionService } from '../src/index.js';
+import { Session, SessionService, type SessionObject } from '../src/index.js';
+import { PassportSessionGuard } from '../src/passport/index.js';
 import { HtmlExceptionFilter } from './html-exception.filter.js';
 import { renderHomePage, type ActiveSession } from './pages.view.js';
 import { countVisit, viewOf, type SampleSession } from './session-data.js';
-import { UsernamePipe } from './username.pipe.js';
+import { NameLoginGuard, type SampleUser } from './passport-login.js';
 
-/** The server-rendered page and its two forms. Both forms answer 303 See Other back to `/`. */
+/**
+ * The server-rendered page and its forms. Every form answers 303 See Other back to `/`, and
+ * posts the session's CSRF token in its hidden `_csrf` field: the app-wide CsrfGuard (see
+ * app.module.ts) refuses a POST without it with 403, rendered by HtmlExceptionFilter.
+ */
+/** "Remember me": 30 days, in milliseconds as express-session's `cookie.maxAge` counts. */
+const REMEMBER_ME_MS = 30 * 24 * 3600 * 1000;
+
 @Controller()
 @UseFilters(HtmlExceptionFilter)
 export class PagesController {
@@ -17,14 +25,23 @@ export class PagesController {
   async home(@Session() session: SampleSession, @Req() req: Request): Promise<string> {
     countVisit(session);
     const notices = this.sessions.flashes(req, 'notice').map(String);
-    return renderHomePage(viewOf(session), await this.activeSessions(session, req), notices);
+    // One token for every form on the page (each call masks it afresh; any of them verifies).
+    const page = { csrfToken: this.sessions.csrfToken(req) };
+    return renderHomePage(viewOf(session), page, await this.activeSessions(session, req), notices);
   }
 
-  /** A new session ID after a successful login: an ID planted before login is worthless. */
+  /**
+   * Login through Passport: PassportSessionGuard loads the session for Passport, NameLoginGuard
+   * signs in and calls `logIn()`, which gives the session a new ID (an ID planted before login is
+   * worthless) and keeps the visit counter (`keepSessionInfo`). "Remember me" gives this session
+   * 30 days instead of the app's lifetime.
+   */
   @Post('login')
-  @RegenerateSession()
+  @UseGuards(PassportSessionGuard, NameLoginGuard)
   @Redirect('/', 303)
-  async login(@Session() session: SampleSession, @Body('username', UsernamePipe) username: string, @Req() req: Request): Promise<void> {
+  async login(@Session() session: SampleSession & SessionObject, @Body('remember') remember: unknown, @Req() req: Request): Promise<void> {
+    const username = (req.user as SampleUser).id;
+    if (remember === 'on') session.cookie.maxAge = REMEMBER_ME_MS;
     session.username = username;
     // The user name is the sample's user ID: it lists this user's sessions on every device.
     await this.sessions.bindUser(req, username);

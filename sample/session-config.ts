@@ -46,8 +46,8 @@ export function sessionOptionsFromEnv(env: Env = process.env, redis?: SampleRedi
       // The sample serves plain http on localhost, and a `Secure` cookie is never sent back over
       // http by every browser/client, so it is off outside production. Behind HTTPS, keep it on.
       secure: env.NODE_ENV === 'production',
-      // The library defaults, spelled out: no script access, not sent on cross-site POSTs
-      // (which is what protects the login and logout forms against CSRF here).
+      // The library defaults, spelled out: no script access, not sent on cross-site POSTs. That
+      // is one layer against CSRF; the forms' tokens (CsrfGuard, app.module.ts) are the other.
       httpOnly: true,
       sameSite: 'lax',
     },

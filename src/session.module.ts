@@ -60,7 +60,8 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule],
   providers,
-  exports: [SessionService, SessionEvents, SESSION_OPTIONS, SESSION_STORE],
+  // SessionManager for SessionMiddleware and CsrfGuard, which apps apply in their own modules.
+  exports: [SessionService, SessionEvents, SessionManager, SESSION_OPTIONS, SESSION_STORE],
 })
 export class SessionModule extends ConfigurableSessionModule {
   /**

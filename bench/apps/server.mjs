@@ -92,6 +92,36 @@ function makeModule(imports, controller) {
 
 const OK = { ok: true };
 
+/**
+ * SQL statements the app sent to PostgreSQL, by their first word (one per round trip), in the
+ * same table as Redis commands: both are the store's round trips per request.
+ */
+function countQueries(pool) {
+  // At the client: PostgresStore checks a client out and queries it; pool.query does the same inside.
+  const wrap = (client) => {
+    if (client.countedQuery) return;
+    const query = client.query;
+    client.countedQuery = true;
+    client.query = function counted(config, ...rest) {
+      const text = typeof config === 'string' ? config : String(config?.text ?? '');
+      const name = `sql ${(/^\s*(\w+)/.exec(text)?.[1] ?? '?').toLowerCase()}`;
+      redisCommands[name] = (redisCommands[name] ?? 0) + 1;
+      return query.call(this, config, ...rest);
+    };
+  };
+  for (const client of pool._clients ?? []) wrap(client);
+  pool.on('connect', wrap);
+  return pool;
+}
+
+/** A pg Pool on the machine's PostgreSQL (BENCH_PG_URL, default the local `test` database). */
+async function benchPool() {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 10 });
+  pool.on('error', () => {});
+  return pool;
+}
+
 // ---- variants --------------------------------------------------------------------------------
 
 async function bare() {
@@ -131,6 +161,16 @@ async function expressSession(storeKind) {
   let close = async () => {};
   if (storeKind === 'memory') {
     store = new session.MemoryStore();
+  } else if (storeKind === 'postgres') {
+    const { default: pgSession } = await import('connect-pg-simple');
+    const pool = await benchPool();
+    await pool.query('DROP TABLE IF EXISTS bench_es_sessions');
+    const PgStore = pgSession(session);
+    store = new PgStore({ pool, tableName: 'bench_es_sessions', createTableIfMissing: true, pruneSessionInterval: false });
+    // Counted once the table exists: connect-pg-simple creates it on its first call.
+    await new Promise((resolve, reject) => store.get('warm-up', (error) => (error ? reject(error) : resolve())));
+    countQueries(pool);
+    close = async () => void (await pool.end());
   } else {
     const { RedisStore } = await import('connect-redis');
     const { Redis } = await import('ioredis');
@@ -169,6 +209,14 @@ async function ours(storeKind) {
   let close = async () => {};
   if (storeKind === 'memory') {
     options.store = new MemoryStore();
+  } else if (storeKind === 'postgres') {
+    const { PostgresStore } = await import(new URL('postgres/index.js', LIB).href);
+    const pool = await benchPool();
+    await pool.query('DROP TABLE IF EXISTS bench_sk_sessions, bench_sk_sessions_users, bench_sk_sessions_locks');
+    options.store = new PostgresStore({ pool, table: 'bench_sk_sessions', createTable: true, pruneInterval: false });
+    await options.store.read('warm-up', 0);
+    countQueries(pool);
+    close = async () => void (await pool.end());
   } else if (storeKind === 'cookie') {
     options.store = new CookieStore();
     options.encryptor = new AesGcmEncryptor(AES_KEY);
@@ -194,14 +242,51 @@ async function ours(storeKind) {
   return { module: makeModule([SessionModule.forRoot(options)], controller), close, store: options.store };
 }
 
+/**
+ * ours('memory') with Passport installed in the lazy style (issue 13): PassportModule, a
+ * serializer, and PassportSessionGuard on a login-only route. The four bench routes carry no
+ * guard, so they must cost what ours-memory costs (0 store calls on /noop).
+ */
+async function oursPassport() {
+  const { module, store } = await ours('memory');
+  const { PassportModule, PassportSerializer } = await import('@nestjs/passport');
+  const { Injectable, UseGuards } = await import('@nestjs/common');
+  const { PassportSessionGuard } = await import(new URL('passport/index.js', LIB).href);
+  class Serializer extends PassportSerializer {
+    serializeUser(user, done) {
+      done(null, user.id);
+    }
+    deserializeUser(id, done) {
+      done(null, { id });
+    }
+  }
+  Reflect.decorate([Injectable()], Serializer);
+  class AccountController {
+    me(req) {
+      return { user: req.user ?? null };
+    }
+  }
+  decorateMethod(AccountController, 'me', [Get('me'), UseGuards(PassportSessionGuard)], [Req()]);
+  Reflect.decorate([Controller()], AccountController);
+  class PassportBenchModule {}
+  Reflect.decorate(
+    [Module({ imports: [module, PassportModule.register({ session: true })], controllers: [AccountController], providers: [Serializer] })],
+    PassportBenchModule,
+  );
+  return { module: PassportBenchModule, store };
+}
+
 export const VARIANTS = {
   bare: () => bare(),
   'bare-interceptor': () => bareInterceptor(),
   'es-memory': () => expressSession('memory'),
   'es-redis': () => expressSession('redis'),
+  'es-postgres': () => expressSession('postgres'),
   'ours-memory': () => ours('memory'),
   'ours-cookie': () => ours('cookie'),
   'ours-redis': () => ours('redis'),
+  'ours-postgres': () => ours('postgres'),
+  'ours-passport': () => oursPassport(),
 };
 
 // ---- process ---------------------------------------------------------------------------------

@@ -31,13 +31,20 @@ export interface CommitPlan {
   /** What the record holds once this plan ran (undefined: the session ends). */
   readonly snapshot?: Snapshot;
   readonly index?: IndexRefresh;
+  /** The express-session record this commit moves away from (the `legacy` option), to remove. */
+  readonly legacy?: string;
+  /** Clear express-session's cookie (the request carried one this module moved or refused). */
+  readonly clearLegacyCookie?: boolean;
 }
 
 /** A commit that does nothing: no store call, no cookie. */
 export const NOTHING_TO_COMMIT: CommitPlan = Object.freeze({ removals: [], cookie: KEEP_COOKIE, events: [] });
 
 export function isNothing(plan: CommitPlan): boolean {
-  return !plan.write && !plan.touch && plan.removals.length === 0 && plan.cookie.kind === 'keep' && plan.events.length === 0;
+  return (
+    !plan.write && !plan.touch && plan.removals.length === 0 && plan.cookie.kind === 'keep' && plan.events.length === 0 &&
+    plan.legacy === undefined && !plan.clearLegacyCookie
+  );
 }
 
 /**
@@ -58,12 +65,19 @@ export class CommitPlanner {
   prepare(session: RequestSession, status: number, now: number): CommitPlan {
     // A failed response persists no change; a skipped or unused session has nothing to commit.
     if (status >= 500 || session.skipped || !session.loaded) return NOTHING_TO_COMMIT;
+    if (session.anonymous) return { removals: [...session.removals], cookie: KEEP_COOKIE, events: [] };
+    const plan = this.decide(session, now);
+    const { legacyId, legacyCookieStale } = session;
+    return legacyId === undefined && !legacyCookieStale ? plan : { ...plan, legacy: legacyId, clearLegacyCookie: legacyCookieStale };
+  }
+
+  private decide(session: RequestSession, now: number): CommitPlan {
     const removals = [...session.removals];
-    if (session.anonymous) return { removals, cookie: KEEP_COOKIE, events: [] };
 
     const events: LifecycleEventType[] = [];
     if (session.destroyed) events.push('destroyed');
-    const meta: SessionMeta = { userId: session.userId, userAgent: session.userAgent, flash: session.flashOut };
+    const { lifetime } = session;
+    const meta: SessionMeta = { userId: session.userId, userAgent: session.userAgent, flash: session.flashOut, lifetime, csrfSecret: session.csrfSecret };
     if (isEmptySession(session.data, meta)) {
       // A session that had data and is now empty leaves no record and no cookie behind.
       if (session.recordId !== undefined) removals.push({ id: session.recordId, userId: session.userId });
@@ -72,9 +86,9 @@ export class CommitPlanner {
     }
 
     // A write stamps the last access with `now`.
-    const left = this.expiry.remainingMs(session.created, now, now);
+    const left = this.expiry.remainingMs(session.created, now, now, lifetime);
     const ttl = this.expiry.storeTtl(left);
-    const maxAge = this.expiry.cookieMaxAge(left);
+    const maxAge = this.expiry.cookieMaxAge(left, lifetime);
     const isNew = session.recordId === undefined;
     const diff = this.diff(session, meta, isNew);
     const indexEntry = (remaining: number): IndexRefresh | undefined =>
@@ -92,10 +106,10 @@ export class CommitPlanner {
       // ignores TTLs cannot keep an idle session alive: a recent stamp is only touched (TTL and
       // cookie count from the stamp, never past the deadline), an older one is rewritten below
       // (for per-key stores, the stamp field alone: the data is not rewritten).
-      if (this.store.canTouch && !this.expiry.stampIsStale(session.accessed, now)) {
-        const sinceStamp = this.expiry.remainingMs(session.created, session.accessed, now);
+      if (this.store.canTouch && !this.expiry.stampIsStale(session.accessed, now, lifetime)) {
+        const sinceStamp = this.expiry.remainingMs(session.created, session.accessed, now, lifetime);
         const touch = { id, ttl: this.expiry.storeTtl(sinceStamp) };
-        const cookie: CookieDecision = { kind: 'set', value: id, maxAge: this.expiry.cookieMaxAge(sinceStamp) };
+        const cookie: CookieDecision = { kind: 'set', value: id, maxAge: this.expiry.cookieMaxAge(sinceStamp, lifetime) };
         return { removals, touch, cookie, events, snapshot: diff.snapshot, index: indexEntry(sinceStamp) };
       }
     }

@@ -1,6 +1,7 @@
 import { KEEP_COOKIE, type CookieDecision } from '../cookies/session-cookie.js';
 import type { UserSessionEntry } from '../interfaces/session-store.interface.js';
 import type { StoreAdapter } from '../stores/store-adapter.js';
+import type { LegacySessions } from '../legacy/legacy-sessions.js';
 import type { UserSessions } from '../user-sessions/user-sessions.js';
 import type { CommitPlan } from './commit-plan.js';
 
@@ -10,9 +11,13 @@ import type { CommitPlan } from './commit-plan.js';
  * request removed the session meanwhile (no cookie keeps a dead ID alive). A failing store call
  * rejects with `SessionStoreUnavailableError`, after undoing what this commit created.
  */
-export async function runCommit(plan: CommitPlan, store: StoreAdapter, users: UserSessions): Promise<CookieDecision> {
+export async function runCommit(plan: CommitPlan, store: StoreAdapter, users: UserSessions, legacy?: LegacySessions): Promise<CookieDecision> {
   let cookie = plan.cookie;
-  if (store.clientSide) return cookie;
+  if (store.clientSide) {
+    // Nothing to store server-side, but a moved express-session record still goes.
+    if (plan.legacy !== undefined && legacy) await legacy.remove(plan.legacy);
+    return cookie;
+  }
   const { write, touch, movedFrom } = plan;
   if (touch && !(await store.touch(touch.id, touch.ttl))) cookie = KEEP_COOKIE;
   if (write) {
@@ -31,6 +36,8 @@ export async function runCommit(plan: CommitPlan, store: StoreAdapter, users: Us
       return KEEP_COOKIE;
     }
     for (const { id } of plan.removals) await store.remove(id);
+    // A moved express-session record goes once its data is safely stored here.
+    if (plan.legacy !== undefined && legacy) await legacy.remove(plan.legacy);
   } catch (error) {
     if (created !== undefined) await store.discard(created);
     throw error;

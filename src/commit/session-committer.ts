@@ -53,23 +53,24 @@ export class SessionCommitter {
     }
     session.flushed = true;
     let plan: CommitPlan;
-    let setCookie: string | undefined;
+    let setCookie: string[];
     try {
       plan = this.planner.prepare(session, status, Date.now());
-      setCookie = this.runtime.cookie.header(plan.cookie);
+      setCookie = this.headers(plan, plan.cookie, undefined);
     } catch (error) {
       session.committing = COMMITTED;
       this.runtime.logger?.error(`Session not saved: ${(error as Error).message}`);
       return undefined;
     }
-    session.committing = runCommit(plan, this.runtime.store, this.runtime.users).then(
+    session.committing = this.run(plan).then(
       (cookie) => {
         this.report(session, plan, cookie);
         this.rebase(session, plan, cookie);
       },
       () => undefined, // logged by the store adapter
     );
-    return setCookie === undefined ? undefined : { setCookie };
+    session.legacyCookieStale = false;
+    return setCookie.length === 0 ? undefined : { setCookie };
   }
 
   /**
@@ -97,11 +98,30 @@ export class SessionCommitter {
     }
     if (!plan.write && plan.removals.length === 0) return;
     try {
-      const cookie = await runCommit({ ...plan, touch: undefined }, this.runtime.store, this.runtime.users);
+      const cookie = await this.run({ ...plan, touch: undefined });
       this.rebase(session, plan, cookie);
     } catch {
       // Logged by the store adapter; the status is already sent.
     }
+  }
+
+  /**
+   * An early save asked for by the handler or a library (express-session's `save()`, which
+   * Passport calls before it answers). The response's own commit still sends the cookie the
+   * save decided, and saves whatever changes after it.
+   */
+  async saveNow(session: RequestSession): Promise<void> {
+    if (session.committing) return this.afterFlush(session, 200);
+    const plan = this.planner.prepare(session, 200, Date.now());
+    if (isNothing(plan)) return;
+    // The size check comes before any store work, as for any commit.
+    this.runtime.cookie.header(plan.cookie);
+    const cookie = await this.run(plan);
+    this.report(session, plan, cookie);
+    this.rebase(session, plan, cookie);
+    // The client has not seen this cookie yet: the response's commit sends (or clears) it.
+    if (cookie.kind === 'set') session.reissue = true;
+    if (cookie.kind === 'clear') session.clientCookieStale = true;
   }
 
   /** Throws (before anything is stored or sent) when the session cannot be encoded or is too large. */
@@ -112,14 +132,26 @@ export class SessionCommitter {
     // The header (and the cookie size check) comes before any store work, so an oversized
     // cookie-store payload fails without side effects.
     const planned = this.runtime.cookie.header(plan.cookie);
-    return runCommit(plan, this.runtime.store, this.runtime.users).then((cookie) => {
+    return this.run(plan).then((cookie) => {
       const res = session.response;
-      if (cookie.kind !== 'keep' && res) {
-        const setCookie = sameCookie(cookie, plan.cookie) && planned !== undefined ? planned : this.runtime.cookie.header(cookie)!;
-        appendSessionHeaders(res, { setCookie });
-      }
+      const setCookie = this.headers(plan, cookie, sameCookie(cookie, plan.cookie) ? planned : undefined);
+      if (setCookie.length > 0 && res) appendSessionHeaders(res, { setCookie });
+      session.legacyCookieStale = false;
       this.report(session, plan, cookie);
     });
+  }
+
+  private run(plan: CommitPlan): Promise<CookieDecision> {
+    return runCommit(plan, this.runtime.store, this.runtime.users, this.runtime.legacy);
+  }
+
+  /** The `Set-Cookie` values a response carries: the session cookie's, and the clearing of a migrated express-session cookie. */
+  private headers(plan: CommitPlan, cookie: CookieDecision, computed: string | undefined): string[] {
+    const values: string[] = [];
+    const session = computed ?? this.runtime.cookie.header(cookie);
+    if (session !== undefined) values.push(session);
+    if (plan.clearLegacyCookie && this.runtime.legacy) values.push(this.runtime.legacy.clearingCookie);
+    return values;
   }
 
   /** Logs and emits what the commit did: a created or regenerated session once it is written. */
@@ -139,6 +171,7 @@ export class SessionCommitter {
     session.removals.length = 0;
     session.flashIn = {};
     session.clientCookieStale = session.regenerated = session.destroyed = session.reissue = false;
+    session.legacyId = undefined;
   }
 }
 

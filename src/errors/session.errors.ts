@@ -74,3 +74,36 @@ export class SessionSocketNotBoundError extends Error {
     );
   }
 }
+
+/**
+ * The session was asked for where it can never be saved: an RPC (microservice) handler or a
+ * context the module does not know. No cookie arrives with such a message and none can go back,
+ * so the module refuses instead of handing out a session whose changes would be lost silently.
+ */
+export class SessionUnavailableError extends Error {
+  override readonly name = 'SessionUnavailableError';
+  constructor(
+    /** Nest's context type (`'rpc'`, `'graphql-ws'`, or a custom transport's). */
+    readonly contextType: string,
+    detail = 'no cookie arrives with a message and none can be sent back, so a change could never be saved. ' +
+      'Use the session over HTTP (controllers, GraphQL queries and mutations), and pass what a ' +
+      'microservice needs (a user ID, say) in its message',
+  ) {
+    super(`The session is not available in a "${contextType}" context: ${detail}.`);
+  }
+}
+
+/**
+ * A GraphQL resolver used the session, but the per-request commit is not wired: without it the
+ * change could not be saved before the response is written. The message names the one line to add.
+ */
+export class SessionGraphqlSetupError extends Error {
+  override readonly name = 'SessionGraphqlSetupError';
+  constructor(reason: string) {
+    super(
+      `The session cannot be used in this GraphQL resolver: ${reason}. With Apollo, add ` +
+        '`plugins: [sessionApolloPlugin()]` to GraphQLModule.forRoot(); with Mercurius, add ' +
+        '`additionalRouteOptions: sessionMercuriusRouteOptions()` (both from @sessionkit/nest/graphql).',
+    );
+  }
+}

@@ -11,21 +11,15 @@ import {
   NEST_RESPONSE_PASSTHROUGH_METADATA,
   NEST_ROUTE_ARGS_METADATA,
   NEST_SSE_METADATA,
-  SESSION_AUTOLOAD_METADATA,
-  SESSION_LOCK_METADATA,
-  SESSION_REGENERATE_METADATA,
 } from '../session.constants.js';
-import type { ResolvedSessionLockOptions } from '../locks/session-lock.decorator.js';
 import { responseStatus } from '../platform/http-platform.js';
 import { lockSession } from '../locks/session-locker.js';
 import { SessionManager } from '../session/session.manager.js';
+import { RouteCache, readRouteSessionMetadata, type RouteSessionMetadata } from './route-session-metadata.js';
+import { SessionUnavailableError } from '../errors/session.errors.js';
+import { GraphqlSessionInterceptor } from '../graphql/graphql-session.interceptor.js';
 
-interface RouteSessionConfig {
-  /** From `@UseSessionAutoload()`; `undefined` defers to the `autoload` option. */
-  readonly autoload: boolean | undefined;
-  readonly regenerate: boolean;
-  /** From `@SessionLock()`. */
-  readonly lock: ResolvedSessionLockOptions | undefined;
+interface RouteSessionConfig extends RouteSessionMetadata {
   /** `@Res()`/`@Next()` without passthrough, or `@Sse()`: the head can go out before the commit. */
   readonly respondsItself: boolean;
 }
@@ -71,7 +65,8 @@ function statusOf(error: unknown): number {
  */
 @Injectable()
 export class SessionInterceptor implements NestInterceptor {
-  private readonly routes = new WeakMap<object, Map<object, RouteSessionConfig>>();
+  private readonly routes = new RouteCache<RouteSessionConfig>();
+  private graphql: GraphqlSessionInterceptor | undefined;
 
   constructor(
     private readonly manager: SessionManager,
@@ -80,9 +75,7 @@ export class SessionInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const type = context.getType();
-    if (type === 'ws') this.manager.bindSocket(context.switchToWs().getClient());
-    // RPC and GraphQL contexts (and gateways, once bound) pass through untouched.
-    if (type !== 'http') return next.handle();
+    if (type !== 'http') return this.outsideHttp(type, context, next);
     // The HTTP arguments are (req, res): read directly, without switchToHttp()'s per-call object.
     const req = context.getArgByIndex(0);
     const res = context.getArgByIndex(1);
@@ -150,26 +143,34 @@ export class SessionInterceptor implements NestInterceptor {
     });
   }
 
+  /**
+   * Gateways read the handshake's session; GraphQL resolvers have their own part; RPC handlers and
+   * contexts the module does not know can never save a session, so their arguments refuse it
+   * (`SessionUnavailableError`) rather than hand out one whose changes would be lost.
+   */
+  private outsideHttp(type: string, context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (type === 'ws') {
+      this.manager.bindSocket(context.switchToWs().getClient());
+      return next.handle();
+    }
+    if (type === 'graphql') return (this.graphql ??= new GraphqlSessionInterceptor(this.manager, this.reflector)).intercept(context, next);
+    const refusal = () => new SessionUnavailableError(type);
+    for (const arg of context.getArgs()) {
+      if (typeof arg === 'object' && arg !== null) this.manager.refuse(arg, refusal);
+    }
+    return next.handle();
+  }
+
   private async regenerateAndCommit(req: unknown, res: unknown): Promise<void> {
     await this.manager.sessionFor(req).regenerate(req);
     await this.manager.commit(req, responseStatus(res));
   }
 
   private routeConfig(context: ExecutionContext): RouteSessionConfig {
-    const handler = context.getHandler();
-    const controller = context.getClass();
-    let byController = this.routes.get(handler);
-    if (!byController) this.routes.set(handler, (byController = new Map()));
-    let config = byController.get(controller);
-    if (!config) {
-      config = {
-        autoload: this.reflector.getAllAndOverride<boolean | undefined>(SESSION_AUTOLOAD_METADATA, [handler, controller]),
-        regenerate: this.reflector.get<boolean | undefined>(SESSION_REGENERATE_METADATA, handler) === true,
-        lock: this.reflector.get<ResolvedSessionLockOptions | undefined>(SESSION_LOCK_METADATA, handler),
-        respondsItself: respondsItself(controller, handler),
-      };
-      byController.set(controller, config);
-    }
-    return config;
+    return this.routes.get(context, (handler, controller) => ({
+      ...readRouteSessionMetadata(this.reflector, handler, controller),
+      respondsItself: respondsItself(controller as { prototype?: object }, handler),
+    }));
   }
+
 }

@@ -2,6 +2,7 @@ import type { LoggerService, Type } from '@nestjs/common';
 import type { Encryptor } from './encryptor.interface.js';
 import type { Serializer } from './serializer.interface.js';
 import type { SessionStore } from './session-store.interface.js';
+import type { LegacySessionSource } from '../legacy/legacy-session.source.js';
 
 export type SameSite = 'lax' | 'strict' | 'none';
 export type CookiePriority = 'low' | 'medium' | 'high';
@@ -29,6 +30,31 @@ export interface SessionCookieOptions {
   partitioned?: boolean;
   /** Default: not set. */
   priority?: CookiePriority;
+}
+
+/** CSRF protection (synchronizer token): where a request carries its token. */
+export interface SessionCsrfOptions {
+  /** Request header holding the token. Default `'x-csrf-token'`. */
+  header?: string;
+  /** Form (or JSON body) field holding the token. Default `'_csrf'`. */
+  field?: string;
+}
+
+/**
+ * Accepting express-session's sessions while moving to this module (zero-logout migration):
+ * its cookie under its old name and secret(s), its records from where they are kept. Each is
+ * moved to this module's format on first use.
+ */
+export interface LegacySessionOptions {
+  /** express-session's cookie name. Default `'connect.sid'`. */
+  cookieName?: string;
+  /** express-session's `secret` (one, or a list: all verify). */
+  secret: string | readonly string[];
+  /** Where the old records are: `connectRedisSource({ client })` or `expressSessionStoreSource(store)`. */
+  source: LegacySessionSource;
+  /** Path (and domain) of the old cookie, to clear it. Default `'/'` (express-session's default). */
+  cookiePath?: string;
+  cookieDomain?: string;
 }
 
 export interface SessionModuleOptions {
@@ -59,6 +85,10 @@ export interface SessionModuleOptions {
   logger?: LoggerService | false;
   /** What a failing store read does. Default `'reject'` (503). */
   storeFailure?: StoreFailureMode;
+  /** Where CSRF tokens are looked for (`CsrfGuard`). Defaults: header `x-csrf-token`, field `_csrf`. */
+  csrf?: SessionCsrfOptions;
+  /** Opt-in: accept express-session's cookies and records, moving each session on first use. */
+  legacy?: LegacySessionOptions;
 }
 
 /** The options after validation, with every default applied (what `SESSION_OPTIONS` holds). */
@@ -78,6 +108,13 @@ export interface ResolvedSessionOptions {
   readonly requestProperty: string;
   readonly logger: LoggerService | false;
   readonly storeFailure: StoreFailureMode;
+  readonly csrf: Readonly<Required<SessionCsrfOptions>>;
+  readonly legacy:
+    | (Readonly<Required<Pick<LegacySessionOptions, 'cookieName' | 'source' | 'cookiePath'>>> & {
+        readonly secret: readonly string[];
+        readonly cookieDomain: string | undefined;
+      })
+    | undefined;
 }
 
 /** A class for `forRootAsync({ useClass })` / `useExisting`. */

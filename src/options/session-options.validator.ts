@@ -16,8 +16,25 @@ import { MemoryStore } from '../stores/memory.store.js';
 
 const KNOWN_OPTIONS = new Set<string>([
   'secret', 'store', 'lifetime', 'rolling', 'maxLifetime', 'fallbackTtl', 'autoload', 'cookie',
-  'serializer', 'encryptor', 'skip', 'requestProperty', 'logger', 'storeFailure',
+  'serializer', 'encryptor', 'skip', 'requestProperty', 'logger', 'storeFailure', 'csrf', 'legacy',
 ]);
+/**
+ * express-session (and nestjs-session) option names, with what to use instead: someone moving
+ * over is told, not just refused.
+ */
+const EXPRESS_SESSION_EQUIVALENTS: Readonly<Record<string, string>> = {
+  resave: 'not needed: a session is saved only when it changed',
+  saveUninitialized: 'not needed: an empty new session is never saved and sends no cookie',
+  name: 'use `cookie.name`',
+  genid: 'not supported: IDs are 192 random bits from crypto.randomBytes',
+  proxy: "not needed: set Express's `trust proxy` (the cookie's Secure attribute is always sent as configured)",
+  unset: 'not needed: `delete session.key`, or `destroy()` to end the session',
+  session: 'pass the express-session options themselves (nestjs-session nests them under `session`)',
+};
+const COOKIE_EQUIVALENTS: Readonly<Record<string, string>> = {
+  maxAge: 'use `lifetime` (in seconds, not milliseconds); per session: `session.cookie.maxAge` or `sessionService.setLifetime()`',
+  expires: 'use `lifetime` (in seconds)',
+};
 const KNOWN_COOKIE_OPTIONS = new Set<string>([
   'name', 'path', 'domain', 'sameSite', 'secure', 'httpOnly', 'partitioned', 'priority',
 ]);
@@ -76,7 +93,10 @@ function resolveCookie(cookie: SessionCookieOptions | undefined): ResolvedSessio
   if (cookie !== undefined && (typeof cookie !== 'object' || cookie === null)) fail('`cookie` must be an object.');
   const raw = cookie ?? {};
   for (const key of Object.keys(raw)) {
-    if (!KNOWN_COOKIE_OPTIONS.has(key)) fail(`unknown option \`cookie.${key}\`.`);
+    if (!KNOWN_COOKIE_OPTIONS.has(key)) {
+      const hint = COOKIE_EQUIVALENTS[key];
+      fail(`unknown option \`cookie.${key}\`${hint ? ` (an express-session option: ${hint})` : ''}.`);
+    }
   }
   const name = raw.name ?? DEFAULT_COOKIE_NAME;
   if (typeof name !== 'string' || name.length === 0) fail('`cookie.name` must be a non-empty string.');
@@ -133,7 +153,10 @@ function isStoreInstance(value: object): boolean {
 export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object with at least `secret`.');
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) fail(`unknown option \`${key}\`.`);
+    if (!KNOWN_OPTIONS.has(key)) {
+      const hint = EXPRESS_SESSION_EQUIVALENTS[key];
+      fail(`unknown option \`${key}\`${hint ? ` (an express-session option: ${hint})` : ''}.`);
+    }
   }
   const secret = resolveSecrets(options.secret);
 
@@ -184,5 +207,40 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     requestProperty,
     logger,
     storeFailure: oneOf('storeFailure', options.storeFailure, ['reject', 'anonymous'] as const, 'reject'),
+    csrf: resolveCsrf(options.csrf),
+    legacy: resolveLegacy(options.legacy),
   });
+}
+
+function resolveCsrf(csrf: SessionModuleOptions['csrf']): ResolvedSessionOptions['csrf'] {
+  if (csrf !== undefined && (typeof csrf !== 'object' || csrf === null)) fail('`csrf` must be an object ({ header, field }).');
+  for (const key of Object.keys(csrf ?? {})) if (key !== 'header' && key !== 'field') fail(`unknown option \`csrf.${key}\`.`);
+  const header = csrf?.header ?? 'x-csrf-token';
+  const field = csrf?.field ?? '_csrf';
+  if (typeof header !== 'string' || !TOKEN.test(header)) fail('`csrf.header` must be a header name.');
+  if (typeof field !== 'string' || field.length === 0) fail('`csrf.field` must be a non-empty string.');
+  return Object.freeze({ header: header.toLowerCase(), field });
+}
+
+function resolveLegacy(legacy: SessionModuleOptions['legacy']): ResolvedSessionOptions['legacy'] {
+  if (legacy === undefined) return undefined;
+  if (typeof legacy !== 'object' || legacy === null) fail('`legacy` must be an object ({ secret, source, cookieName? }).');
+  for (const key of Object.keys(legacy)) {
+    if (!['cookieName', 'secret', 'source', 'cookiePath', 'cookieDomain'].includes(key)) fail(`unknown option \`legacy.${key}\`.`);
+  }
+  const secrets = typeof legacy.secret === 'string' ? [legacy.secret] : legacy.secret;
+  if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((value) => typeof value === 'string' && value.length > 0)) {
+    fail("`legacy.secret` must be express-session's secret: a non-empty string, or a non-empty array of them.");
+  }
+  const source = legacy.source;
+  if (typeof source?.get !== 'function' || typeof source?.destroy !== 'function') {
+    fail('`legacy.source` must have get() and destroy(): use connectRedisSource({ client }) or expressSessionStoreSource(store).');
+  }
+  const cookieName = legacy.cookieName ?? 'connect.sid';
+  if (typeof cookieName !== 'string' || !TOKEN.test(cookieName)) fail('`legacy.cookieName` must be a cookie name.');
+  const cookiePath = legacy.cookiePath ?? '/';
+  if (typeof cookiePath !== 'string' || !cookiePath.startsWith('/') || !ATTRIBUTE_VALUE.test(cookiePath)) fail('`legacy.cookiePath` must be a cookie path.');
+  const cookieDomain = legacy.cookieDomain;
+  if (cookieDomain !== undefined && (typeof cookieDomain !== 'string' || !DOMAIN.test(cookieDomain))) fail('`legacy.cookieDomain` must be a host name.');
+  return Object.freeze({ cookieName, secret: Object.freeze([...secrets]), source, cookiePath, cookieDomain });
 }

@@ -14,7 +14,17 @@ export function rawRequest(req: AnyRequest): IncomingMessage {
   return req.raw ?? req;
 }
 
-function rawResponse(res: AnyResponse): ServerResponse {
+/**
+ * Whether `req` is an HTTP request (Express, Fastify, Node, or one injected by light-my-request),
+ * rather than an RPC message or a transport's context object: only the former can get a cookie back.
+ */
+export function isHttpRequest(req: AnyRequest): boolean {
+  const raw = rawRequest(req) as unknown as { headers?: unknown; socket?: unknown } | null;
+  return typeof raw === 'object' && raw !== null && typeof raw.headers === 'object' && raw.socket !== undefined;
+}
+
+/** The Node response behind a platform response. */
+export function rawResponse(res: AnyResponse): ServerResponse {
   return res.raw ?? res;
 }
 
@@ -33,12 +43,14 @@ export function headersSent(res: AnyResponse): boolean {
 }
 
 export interface SessionHeaders {
-  setCookie: string;
+  /** One value, or several (the session cookie and the clearing of a migrated legacy cookie). */
+  setCookie: string | string[];
 }
 
 const CACHE_CONTROL = 'private, no-store';
 
-function withCookieVary(current: unknown): string {
+/** A `Vary` value that includes `Cookie` (unchanged when it already does, or is `*`). */
+export function withCookieVary(current: unknown): string {
   const value = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current);
   if (value === '') return 'Cookie';
   if (value.trim() === '*' || /(^|,)\s*cookie\s*(,|$)/i.test(value)) return value;

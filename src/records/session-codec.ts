@@ -4,6 +4,7 @@ import type { SessionData } from '../interfaces/session-data.interface.js';
 import type { SessionFieldPatch } from '../interfaces/session-store.interface.js';
 import { JsonSerializer } from '../serializers/json.serializer.js';
 import { BoundedCache } from '../cache/bounded-cache.js';
+import { plainSessionData } from '../compat/express-session-api.js';
 import { FieldNames, FLASH_FIELD, PLAIN_DATA_FIELD, TIMES_FIELD, USER_FIELD } from './field-record.js';
 
 /** Server-side facts about a session, kept next to (never inside) the user's data. */
@@ -13,6 +14,10 @@ export interface SessionMeta {
   readonly userAgent?: string;
   /** Flash messages for the next request, by type. */
   readonly flash?: Readonly<Record<string, readonly unknown[]>>;
+  /** This session's own lifetime in seconds (remember me), replacing the module's; 0: browser session. */
+  readonly lifetime?: number;
+  /** The CSRF synchronizer secret: session metadata, never the user's data. */
+  readonly csrfSecret?: string;
 }
 
 /** What a record held when it was loaded, to tell later what changed. */
@@ -53,10 +58,20 @@ const NONE: readonly string[] = [];
 
 const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
 
-/** The user binding as stored ({ u, a }), or undefined when unbound. */
+/**
+ * The user binding and the session's own settings as stored ({ u, a, l, c }: user, agent,
+ * lifetime, CSRF secret), or undefined when there are none. They change rarely, so they share
+ * one field of the per-key layout.
+ */
 function userPart(meta: SessionMeta): Record<string, unknown> | undefined {
-  if (meta.userId === undefined) return undefined;
-  return meta.userAgent === undefined ? { u: meta.userId } : { u: meta.userId, a: meta.userAgent };
+  const { userId, userAgent, lifetime, csrfSecret } = meta;
+  if (userId === undefined && lifetime === undefined && csrfSecret === undefined) return undefined;
+  const part: Record<string, unknown> = {};
+  if (userId !== undefined) part.u = userId;
+  if (userAgent !== undefined && userId !== undefined) part.a = userAgent;
+  if (lifetime !== undefined) part.l = lifetime;
+  if (csrfSecret !== undefined) part.c = csrfSecret;
+  return part;
 }
 
 /** The flash messages as stored ({ f }), or undefined when there are none. */
@@ -79,7 +94,7 @@ function parseMeta(json: string): SessionMeta {
 
 function metaFrom(raw: unknown): SessionMeta {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('corrupt session metadata');
-  const { u, a, f: flash } = raw as Record<string, unknown>;
+  const { u, a, f: flash, l, c } = raw as Record<string, unknown>;
   if (flash !== undefined && (typeof flash !== 'object' || flash === null || Array.isArray(flash) || hasOwn(flash, '__proto__'))) {
     throw new Error('corrupt flash');
   }
@@ -87,6 +102,8 @@ function metaFrom(raw: unknown): SessionMeta {
     userId: typeof u === 'string' ? u : undefined,
     userAgent: typeof a === 'string' ? a : undefined,
     flash: flash as SessionMeta['flash'],
+    lifetime: typeof l === 'number' && Number.isFinite(l) && l >= 0 ? l : undefined,
+    csrfSecret: typeof c === 'string' ? c : undefined,
   };
 }
 
@@ -105,7 +122,8 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
 
 /** Whether the session holds anything worth keeping. Keys set to `undefined` do not count. */
 export function isEmptySession(data: SessionData, meta: SessionMeta): boolean {
-  if (meta.userId !== undefined) return false;
+  // A CSRF secret is kept for an anonymous visitor too: the form it protects is posted later.
+  if (meta.userId !== undefined || meta.csrfSecret !== undefined) return false;
   if (meta.flash && Object.keys(meta.flash).length > 0) return false;
   for (const key in data) if (data[key] !== undefined) return false;
   return true;
@@ -166,7 +184,8 @@ export class SessionCodec {
 
   /** The serialized data and whether it (or the metadata) differs from the snapshot. */
   diffBlob(data: SessionData, meta: SessionMeta, snapshot: Snapshot | undefined) {
-    const payload = this.serializer.serialize(data);
+    // The data object carries express-session's API on its prototype; serializers get its keys alone.
+    const payload = this.serializer.serialize(plainSessionData(data));
     const json = metaJson(meta);
     // A blob is re-encrypted whole on every write, so a rotated key needs nothing special here.
     const changed = snapshot?.kind !== 'blob' || snapshot.meta !== json || !sameBytes(snapshot.payload, payload);

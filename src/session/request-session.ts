@@ -1,4 +1,7 @@
+import { createSessionData } from '../compat/express-session-api.js';
+import { SessionCookieView } from '../compat/session-cookie-view.js';
 import type { SessionData } from '../interfaces/session-data.interface.js';
+import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
 import type { AnyRequest, AnyResponse } from '../platform/http-platform.js';
 import type { Snapshot } from '../records/session-codec.js';
 import { generateSessionId } from './session-id.js';
@@ -40,8 +43,13 @@ export class RequestSession {
   /** Never persisted and never sends a cookie (a skipped request, or a store outage). */
   anonymous = false;
 
-  /** The user's object. Its identity never changes: destroy() empties it in place. */
-  data: SessionData = {};
+  /**
+   * The user's object. destroy() empties it in place; only express-session's `regenerate()` and
+   * `reload()` replace it (as express-session does, and Passport expects).
+   */
+  data: SessionData;
+  /** The request object the session was first loaded through (for the express-session API). */
+  request: AnyRequest;
   /** Current ID; a new session gets one on first need. */
   id: string | undefined;
   /** ID of the store record this session was loaded from and will update. */
@@ -57,6 +65,10 @@ export class RequestSession {
   flashIn: FlashMessages = {};
   /** Flash messages for the next request. */
   flashOut: FlashMessages = {};
+  /** This session's own lifetime in seconds (remember me); undefined: the module's `lifetime`. */
+  lifetime: number | undefined;
+  /** The CSRF synchronizer secret, created when a token is first asked for. */
+  csrfSecret: string | undefined;
 
   // ---- intents of this request ----
   previous: MovedFrom | undefined;
@@ -68,6 +80,10 @@ export class RequestSession {
   reissue = false;
   regenerated = false;
   destroyed = false;
+  /** An express-session record this request moves over (the `legacy` option): removed at commit. */
+  legacyId: string | undefined;
+  /** The request carries express-session's cookie: the response clears it. */
+  legacyCookieStale = false;
 
   // ---- response ----
   /** The response, when known, so a head flushed before commit still carries the cookie. */
@@ -78,9 +94,11 @@ export class RequestSession {
   committing: Promise<void> | undefined;
 
   private loading: Promise<SessionData> | undefined;
+  private cookie: SessionCookieView | undefined;
 
   constructor(private readonly runtime: SessionRuntime) {
     this.created = this.accessed = Date.now();
+    this.data = createSessionData(this);
   }
 
   get loaded(): boolean {
@@ -94,7 +112,86 @@ export class RequestSession {
       req[this.runtime.options.requestProperty] = this.data;
       return Promise.resolve(this.data);
     }
+    this.request ??= req;
     return (this.loading ??= this.loadFrom(req));
+  }
+
+  /**
+   * express-session's regenerate: a new ID and a new, empty data object (the old one keeps its
+   * keys, so Passport's `keepSessionInfo` can copy them back). The old record is removed at commit.
+   */
+  async regenerateEmpty(): Promise<void> {
+    const req = this.request;
+    await this.load(req);
+    if (this.anonymous) return;
+    const moved = this.recordId !== undefined || this.regenerated;
+    this.forgetRecord();
+    this.previous = undefined;
+    this.id = generateSessionId();
+    this.created = this.accessed = Date.now();
+    this.regenerated = moved;
+    this.userId = this.userAgent = this.lifetime = this.csrfSecret = undefined;
+    this.flashIn = {};
+    this.flashOut = {};
+    this.data = createSessionData(this);
+    req[this.runtime.options.requestProperty] = this.data;
+  }
+
+  /** Persists the session now (express-session's save); the response still carries its cookie. */
+  async saveNow(): Promise<void> {
+    await this.load(this.request);
+    await this.runtime.committer.saveNow(this);
+  }
+
+  /** Reads the session again from its record, dropping unsaved changes (express-session's reload). */
+  async reload(): Promise<void> {
+    const req = this.request;
+    await this.load(req);
+    const id = this.recordId;
+    if (id === undefined) throw new Error('failed to load session: it has no stored record');
+    // In place, so a handler's own reference sees the reloaded data too.
+    const data = this.data;
+    const unsaved = { ...data };
+    for (const key of Object.keys(data)) delete data[key];
+    // loadRecord sets recordId only when it found the record (not gone, expired or undecodable).
+    this.recordId = undefined;
+    await this.loadRecord(id, 0);
+    if (this.recordId !== id) {
+      Object.assign(data, unsaved);
+      this.recordId = id;
+      throw new Error('failed to load session: its record is gone');
+    }
+    req[this.runtime.options.requestProperty] = data;
+  }
+
+  /** Gives this session its own lifetime in seconds (remember me); 0: a browser-session cookie. */
+  setLifetime(seconds: number): void {
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+      throw new RangeError(`A session lifetime must be a finite number of seconds >= 0 (got ${String(seconds)}).`);
+    }
+    this.lifetime = seconds;
+  }
+
+  effectiveLifetime(): number {
+    return this.lifetime ?? this.runtime.options.lifetime;
+  }
+
+  /** Milliseconds the session has left if committed now; undefined for a browser-session cookie. */
+  remainingMs(): number | undefined {
+    const lifetime = this.effectiveLifetime();
+    if (lifetime === 0) return undefined;
+    const now = Date.now();
+    const accessed = this.runtime.options.rolling ? now : this.accessed;
+    return this.runtime.expiry.remainingMs(this.created, accessed, now, lifetime);
+  }
+
+  cookieOptions(): ResolvedSessionOptions['cookie'] {
+    return this.runtime.options.cookie;
+  }
+
+  /** `session.cookie`, as express-session code reads and sets it. */
+  cookieView(): SessionCookieView {
+    return (this.cookie ??= new SessionCookieView(this));
   }
 
   /** Keeps the data under a new ID; the old record is removed at commit. */
@@ -111,6 +208,8 @@ export class RequestSession {
     this.id = generateSessionId();
     this.created = this.accessed = Date.now();
     this.regenerated = moved;
+    // A login must not keep a token an attacker could have planted or read before it.
+    this.csrfSecret = undefined;
   }
 
   /** Ends the session, loaded or not; data written afterwards starts a new one. */
@@ -127,11 +226,19 @@ export class RequestSession {
       if (verified) {
         this.removals.push({ id: verified.id, userId: await this.runtime.users.ownerOf(verified.id) });
         this.clientCookieStale = true;
+      } else if (this.runtime.legacy && this.legacyId === undefined) {
+        // Only express-session's cookie (the `legacy` option): its record goes too, or the next
+        // request would migrate the session back in.
+        const legacyId = this.runtime.legacy.idFrom(req);
+        if (legacyId !== undefined) {
+          this.legacyId = legacyId;
+          this.legacyCookieStale = true;
+        }
       }
     }
     this.forgetRecord();
     for (const key of Object.keys(this.data)) delete this.data[key];
-    this.id = this.userId = this.userAgent = undefined;
+    this.id = this.userId = this.userAgent = this.lifetime = this.csrfSecret = undefined;
     this.flashOut = {};
     this.created = this.accessed = Date.now();
     this.regenerated = false;
@@ -154,6 +261,7 @@ export class RequestSession {
     }
     const verified = this.runtime.cookie.read(req, true);
     if (verified) await this.loadRecord(verified.id, verified.secretIndex);
+    else if (this.runtime.legacy) await this.loadLegacy(req);
     this.markLoaded(req);
     return this.data;
   }
@@ -171,13 +279,14 @@ export class RequestSession {
     }
     if (decoded === null) return runtime.rejectCookie('unknown or removed session ID');
     if (decoded === undefined) return runtime.rejectCookie('session data failed to decrypt or deserialize');
-    if (runtime.expiry.isExpired(decoded, Date.now())) {
+    if (runtime.expiry.isExpired(decoded, Date.now(), decoded.meta.lifetime)) {
       this.removals.push({ id, userId: decoded.meta.userId });
       this.clientCookieStale = true;
       runtime.events.report('expired', id, decoded.meta.userId);
       return runtime.rejectCookie('session expired');
     }
-    this.data = decoded.data;
+    // Into the object the session already has: no second object per load.
+    Object.assign(this.data, decoded.data);
     this.id = this.recordId = id;
     this.snapshot = decoded.snapshot;
     this.created = decoded.created;
@@ -185,7 +294,32 @@ export class RequestSession {
     this.userId = decoded.meta.userId;
     this.userAgent = decoded.meta.userAgent;
     this.flashIn = { ...(decoded.meta.flash as FlashMessages | undefined) };
+    this.lifetime = decoded.meta.lifetime;
+    this.csrfSecret = decoded.meta.csrfSecret;
     this.reissue = secretIndex > 0;
+  }
+
+  /**
+   * An express-session session (the `legacy` option): its data becomes this new session's, to be
+   * stored under a fresh ID by this response, which also removes the old record and clears the
+   * old cookie. An expired or unknown one is refused (and its cookie cleared all the same).
+   */
+  private async loadLegacy(req: AnyRequest): Promise<void> {
+    const legacy = this.runtime.legacy!;
+    const id = legacy.idFrom(req);
+    if (id === undefined) return;
+    let record;
+    try {
+      record = await legacy.read(id);
+    } catch (error) {
+      if (this.runtime.options.storeFailure === 'reject') throw error;
+      this.anonymous = true;
+      return;
+    }
+    this.legacyId = id;
+    this.legacyCookieStale = true;
+    if (record === null) return this.runtime.rejectCookie('express-session session unknown or expired');
+    Object.assign(this.data, record.data);
   }
 
   private markLoaded(req: AnyRequest): void {
@@ -195,7 +329,7 @@ export class RequestSession {
   }
 
   /** Schedules the loaded record for removal; the session continues under a new ID. */
-  private forgetRecord(): void {
+  forgetRecord(): void {
     if (this.recordId !== undefined) {
       this.removals.push({ id: this.recordId, userId: this.userId });
       this.clientCookieStale = true;

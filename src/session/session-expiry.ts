@@ -17,36 +17,36 @@ type ExpiryOptions = Pick<ResolvedSessionOptions, 'lifetime' | 'rolling' | 'maxL
  * prune late).
  */
 export class SessionExpiry {
-  private readonly lifetimeMs: number;
   private readonly fallbackMs: number;
   private readonly maxLifetimeMs: number | undefined;
+
+  constructor(private readonly options: ExpiryOptions) {
+    this.fallbackMs = options.fallbackTtl * 1000;
+    this.maxLifetimeMs = options.maxLifetime === undefined ? undefined : options.maxLifetime * 1000;
+  }
+
   /**
    * A rolling session's last-access stamp is refreshed in the record when it is older than this;
    * a younger one is only touched (no record write). The idle deadline is computed from the
-   * stamp, so it may fall this much early, never late.
+   * stamp, so it may fall this much early, never late. `lifetime`: the session's own, if set.
    */
-  readonly stampRefreshMs: number;
-
-  constructor(private readonly options: ExpiryOptions) {
-    this.lifetimeMs = options.lifetime * 1000;
-    this.fallbackMs = options.fallbackTtl * 1000;
-    this.maxLifetimeMs = options.maxLifetime === undefined ? undefined : options.maxLifetime * 1000;
-    this.stampRefreshMs = Math.min((options.lifetime > 0 ? this.lifetimeMs : this.fallbackMs) / 20, MAX_STAMP_AGE_MS);
+  stampRefreshMs(lifetime = this.options.lifetime): number {
+    return Math.min((lifetime > 0 ? lifetime * 1000 : this.fallbackMs) / 20, MAX_STAMP_AGE_MS);
   }
 
   /** Whether a loaded record is past its deadline. */
-  isExpired(times: SessionTimes, now: number): boolean {
-    return now >= this.deadline(times.created, times.accessed);
+  isExpired(times: SessionTimes, now: number, lifetime?: number): boolean {
+    return now >= this.deadline(times.created, times.accessed, lifetime);
   }
 
   /** Milliseconds the session has left at `now`, if its last access is stamped `accessed`. */
-  remainingMs(created: number, accessed: number, now: number): number {
-    return this.deadline(created, accessed) - now;
+  remainingMs(created: number, accessed: number, now: number, lifetime?: number): number {
+    return this.deadline(created, accessed, lifetime) - now;
   }
 
   /** Whether a rolling read-only commit must rewrite the last-access stamp rather than only touch. */
-  stampIsStale(accessed: number, now: number): boolean {
-    return now - accessed >= this.stampRefreshMs;
+  stampIsStale(accessed: number, now: number, lifetime?: number): boolean {
+    return now - accessed >= this.stampRefreshMs(lifetime);
   }
 
   /**
@@ -60,16 +60,16 @@ export class SessionExpiry {
 
   /**
    * Cookie Max-Age: rounded up, so a valid session never gets `Max-Age=0` (starsessions
-   * truncated it); none for `lifetime: 0` (browser-session cookie).
+   * truncated it); none for a lifetime of 0 (browser-session cookie).
    */
-  cookieMaxAge(remainingMs: number): number | undefined {
-    return this.options.lifetime === 0 ? undefined : Math.max(1, Math.ceil(remainingMs / 1000));
+  cookieMaxAge(remainingMs: number, lifetime = this.options.lifetime): number | undefined {
+    return lifetime === 0 ? undefined : Math.max(1, Math.ceil(remainingMs / 1000));
   }
 
-  private deadline(created: number, accessed: number): number {
-    const { lifetime, rolling } = this.options;
+  private deadline(created: number, accessed: number, lifetime = this.options.lifetime): number {
+    const lifetimeMs = lifetime * 1000;
     // Fixed expiry counts from creation; rolling (and browser-session records) from the last access.
-    const deadline = lifetime > 0 && !rolling ? created + this.lifetimeMs : accessed + (lifetime > 0 ? this.lifetimeMs : this.fallbackMs);
+    const deadline = lifetime > 0 && !this.options.rolling ? created + lifetimeMs : accessed + (lifetime > 0 ? lifetimeMs : this.fallbackMs);
     return this.maxLifetimeMs === undefined ? deadline : Math.min(deadline, created + this.maxLifetimeMs);
   }
 }

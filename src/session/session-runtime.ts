@@ -8,7 +8,9 @@ import type { SessionEvents } from '../events/session-events.service.js';
 import { SessionCodec } from '../records/session-codec.js';
 import { SessionRecords } from '../records/session-records.js';
 import { StoreAdapter } from '../stores/store-adapter.js';
+import { SessionCommitter } from '../commit/session-committer.js';
 import { UserSessions } from '../user-sessions/user-sessions.js';
+import { LegacySessions } from '../legacy/legacy-sessions.js';
 import { SessionExpiry } from './session-expiry.js';
 
 /**
@@ -23,6 +25,9 @@ export class SessionRuntime {
   readonly expiry: SessionExpiry;
   readonly events: SessionEventLog;
   readonly users: UserSessions;
+  readonly committer: SessionCommitter;
+  /** express-session's sessions to move over (the `legacy` option), if any. */
+  readonly legacy: LegacySessions | undefined;
   /** Whether the `skip` option exempts a request from session handling. */
   readonly isSkipped: (req: AnyRequest) => boolean;
 
@@ -39,6 +44,8 @@ export class SessionRuntime {
     this.expiry = new SessionExpiry({ ...options, fallbackTtl: this.store.fallbackTtl ?? options.fallbackTtl });
     this.events = new SessionEventLog(events, this.logger);
     this.users = new UserSessions(this.store, this.events);
+    this.legacy = options.legacy && new LegacySessions(options.legacy, options.cookie.secure, this.logger);
+    this.committer = new SessionCommitter(this);
     const skip = options.skip;
     this.isSkipped = typeof skip === 'string' ? (req) => req.headers?.[skip] !== undefined : (skip ?? (() => false));
     if (this.store.clientSide && !options.encryptor) {

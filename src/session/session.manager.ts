@@ -1,16 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SESSION_OPTIONS, SESSION_STORE } from '../session.constants.js';
-import { SessionNotLoadedError } from '../errors/session.errors.js';
+import { SessionNotLoadedError, SessionUnavailableError } from '../errors/session.errors.js';
 import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
 import type { SessionStore } from '../interfaces/session-store.interface.js';
-import { SessionCommitter } from '../commit/session-committer.js';
 import { SessionEvents } from '../events/session-events.service.js';
-import { onHeadersFlush, rawRequest, requestPath, type AnyRequest, type AnyResponse } from '../platform/http-platform.js';
+import { isHttpRequest, onHeadersFlush, rawRequest, rawResponse, requestPath, type AnyRequest, type AnyResponse } from '../platform/http-platform.js';
 import { NEVER, compileAutoload } from './autoload-paths.js';
 import { RequestSession } from './request-session.js';
 import { SessionRuntime } from './session-runtime.js';
 
 const MANAGER = Symbol('sessionkit.manager');
+const NOT_A_REQUEST =
+  'it was handed an object that is not an HTTP request (an RPC message, a transport\'s context), with which no ' +
+  'cookie arrives and none can be sent back, so a change could never be saved. Use the session over HTTP, and ' +
+  'pass what a microservice needs (a user ID, say) in its message';
 
 /**
  * What the module keeps per request, in one symbol-keyed property of the Node request. One
@@ -28,6 +31,8 @@ interface RequestBinding {
    */
   savesAtFlush: boolean;
   session: RequestSession | undefined;
+  /** The request is one whose session could never be saved (`refuse()`): using it throws this. */
+  refusal: (() => Error) | undefined;
 }
 const BINDING = Symbol('sessionkit.binding');
 
@@ -39,7 +44,7 @@ function existingBinding(req: AnyRequest): RequestBinding | undefined {
 
 function bindingOf(req: AnyRequest): RequestBinding {
   const raw = rawRequest(req) as BoundRequest;
-  return (raw[BINDING] ??= { manager: undefined, response: undefined, savesAtFlush: false, session: undefined });
+  return (raw[BINDING] ??= { manager: undefined, response: undefined, savesAtFlush: false, session: undefined, refusal: undefined });
 }
 
 /**
@@ -50,7 +55,6 @@ function bindingOf(req: AnyRequest): RequestBinding {
 @Injectable()
 export class SessionManager {
   readonly runtime: SessionRuntime;
-  private readonly committer: SessionCommitter;
   private readonly autoloadPath: (path: string) => boolean;
 
   constructor(
@@ -59,7 +63,6 @@ export class SessionManager {
     events: SessionEvents,
   ) {
     this.runtime = new SessionRuntime(options, store, events);
-    this.committer = new SessionCommitter(this.runtime);
     this.autoloadPath = compileAutoload(options.autoload);
   }
 
@@ -77,11 +80,36 @@ export class SessionManager {
     // A session a guard or middleware loaded may meet an error response the interceptor never sees.
     const session = binding.session;
     if (session && !session.response) this.watchResponse(session, res);
+    // Loaded by middleware, which sees Fastify's raw response: headers go through the reply.
+    else if (session && session.response === rawResponse(res)) session.response = res;
     return true;
+  }
+
+  /**
+   * For middleware that loads the session before Nest's pipeline: the cookie is decided when the
+   * head is flushed if no interceptor commits first (a middleware that answers by itself, a 404).
+   */
+  loadBeforeRoute(req: AnyRequest, res: AnyResponse): Promise<unknown> {
+    const session = this.sessionFor(req);
+    if (!session.response) this.watchResponse(session, res);
+    return session.load(req);
   }
 
   static of(req: AnyRequest): SessionManager | undefined {
     return existingBinding(req)?.manager;
+  }
+
+  /**
+   * Marks `req` as a request (or message) whose session could never be saved: from now on, using
+   * its session throws `error()` rather than giving a session whose changes would be lost.
+   * Returns the error when something already used the session and nothing will save it (a guard
+   * loaded it; `SessionMiddleware`'s sessions are still saved when the head is flushed).
+   */
+  refuse(req: AnyRequest, error: () => Error): Error | undefined {
+    if (!Object.isExtensible(rawRequest(req))) return undefined; // a frozen payload cannot be bound either
+    const binding = bindingOf(req);
+    binding.refusal ??= error;
+    return binding.session && !binding.session.response ? error() : undefined;
   }
 
   /** Lets `@Session()` in a gateway find the module (WebSocket clients have no request). */
@@ -102,6 +130,12 @@ export class SessionManager {
     const binding = bindingOf(req);
     let session = binding.session;
     if (!session) {
+      if (binding.refusal) throw binding.refusal();
+      // An RPC message or a transport's context (when no interceptor marked it: a hybrid app's
+      // microservice does not run global interceptors unless it inherits the app's config).
+      if (binding.response === undefined && !isHttpRequest(req)) throw new SessionUnavailableError('non-HTTP', NOT_A_REQUEST);
+      // Whoever commits later (a GraphQL driver hook) finds the module through the request.
+      binding.manager ??= this;
       session = binding.session = new RequestSession(this.runtime);
       const res = binding.response;
       if (res !== undefined) {
@@ -155,11 +189,11 @@ export class SessionManager {
       if (binding) binding.savesAtFlush = true;
       return undefined;
     }
-    return this.committer.afterHandler(session, status);
+    return this.runtime.committer.afterHandler(session, status);
   }
 
   private watchResponse(session: RequestSession, res: AnyResponse): void {
     session.response = res;
-    onHeadersFlush(res, (status) => this.committer.atFlush(session, status));
+    onHeadersFlush(res, (status) => this.runtime.committer.atFlush(session, status));
   }
 }

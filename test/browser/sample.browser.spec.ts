@@ -6,8 +6,10 @@
  * Install it with `apt-get install -y chromium`.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { chromium, type Browser, type BrowserContext, type Cookie, type Page } from 'playwright-core';
@@ -28,9 +30,18 @@ const COOKIE = 'sid';
 const ACTION_TIMEOUT = 5_000;
 const SCENARIO_TIMEOUT = 20_000;
 
+/** A phone's viewport (iPhone 12-15 in CSS pixels). */
+const PHONE = { width: 390, height: 844 };
+/** A CSRF token as `sessionService.csrfToken()` makes it: 64 bytes, unpadded base64url. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{86}$/;
+
 /** The little of the page's `window` that the tests touch. */
 interface BrowserWindow {
-  document: { cookie: string };
+  document: {
+    cookie: string;
+    documentElement: { scrollWidth: number };
+    querySelectorAll(selector: string): ArrayLike<{ remove(): void }>;
+  };
 }
 
 const haveChromium = existsSync(CHROMIUM);
@@ -56,11 +67,14 @@ describeBrowser('sample app in chromium', () => {
   let browser: Browser | undefined;
   let baseUrl: string;
   const contexts: BrowserContext[] = [];
+  /** Screenshots go here; removed afterwards unless KEEP_SCREENSHOTS=1 (then its path is printed). */
+  let screenshots: string | undefined;
 
   beforeAll(async () => {
     if (!haveChromium) {
       throw new Error(`CI=true and ${CHROMIUM} is missing: install chromium (apt-get install -y chromium).`);
     }
+    screenshots = mkdtempSync(join(tmpdir(), 'sample-browser-'));
     app = await NestFactory.create(AppModule, { logger: false });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
@@ -73,6 +87,9 @@ describeBrowser('sample app in chromium', () => {
     await Promise.allSettled(contexts.map((context) => context.close()));
     await browser?.close().catch(() => undefined);
     await app?.close();
+    if (screenshots === undefined) return;
+    if (process.env.KEEP_SCREENSHOTS === '1') console.log(`Sample screenshots kept in ${screenshots}`);
+    else rmSync(screenshots, { recursive: true, force: true });
   }, 30_000);
 
   /** A fresh browser context (own cookie jar) with bounded timeouts. */
@@ -106,6 +123,27 @@ describeBrowser('sample app in chromium', () => {
 
   /** The session ID inside a signed `<id>.<signature>` cookie value. */
   const idOf = (value: string) => value.slice(0, value.lastIndexOf('.'));
+
+  /** `fetch` from the page (same origin, the browser's own cookies), answering status and JSON body. */
+  const call = (page: Page, path: string, init?: { method: string; body?: unknown; token?: string }) =>
+    page.evaluate(
+      async ({ path, init }) => {
+        const headers: Record<string, string> = {};
+        if (init?.body !== undefined) headers['content-type'] = 'application/json';
+        if (init?.token !== undefined) headers['x-csrf-token'] = init.token;
+        const response = await fetch(path, {
+          method: init?.method ?? 'GET',
+          headers,
+          body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+        });
+        const text = await response.text();
+        return { status: response.status, body: text ? JSON.parse(text) : null };
+      },
+      { path, init },
+    );
+
+  /** The token in a form's hidden `_csrf` field. */
+  const formToken = (page: Page, action: string) => page.locator(`form[action="${action}"] input[name="_csrf"]`).inputValue();
 
   it('counts visits across reloads', async () => {
     const { context, page } = await newPage();
@@ -173,7 +211,8 @@ describeBrowser('sample app in chromium', () => {
     expect(idOf(fresh)).not.toBe(idOf(loggedIn));
 
     // With no page load after it (JSON logout from the page), the cookie is simply gone.
-    const status = await page.evaluate(async () => (await fetch('/api/logout', { method: 'POST' })).status);
+    const { body: session } = await call(page, '/api/session');
+    const { status } = await call(page, '/api/logout', { method: 'POST', token: session.csrfToken });
     expect(status).toBe(204);
     expect(await sessionCookie(context)).toBeUndefined();
 
@@ -251,44 +290,150 @@ describeBrowser('sample app in chromium', () => {
     expect(await visits(first.page)).toBe(4);
   }, SCENARIO_TIMEOUT);
 
-  it('serves the same session as JSON and rejects a bad username with 400', async () => {
+  it('serves the same session as JSON, with a CSRF token for its POSTs, and rejects a bad username with 400', async () => {
     const { context, page } = await newPage();
     await page.goto('/');
-    const call = (path: string, init?: { method: string; body?: unknown }) =>
-      page.evaluate(
-        async ({ path, init }) => {
-          const response = await fetch(path, {
-            method: init?.method ?? 'GET',
-            headers: init?.body === undefined ? {} : { 'content-type': 'application/json' },
-            body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-          });
-          const text = await response.text();
-          return { status: response.status, body: text ? JSON.parse(text) : null };
-        },
-        { path, init },
-      );
 
-    await expect(call('/api/session')).resolves.toEqual({ status: 200, body: { visits: 2, username: null } });
+    const shown = await call(page, '/api/session');
+    expect(shown).toEqual({ status: 200, body: { visits: 2, username: null, csrfToken: expect.stringMatching(TOKEN_SHAPE) } });
+    const token = shown.body.csrfToken as string;
+    const post = (body: unknown) => call(page, '/api/login', { method: 'POST', body, token });
 
-    const tooLong = await call('/api/login', { method: 'POST', body: { username: 'x'.repeat(41) } });
+    const tooLong = await post({ username: 'x'.repeat(41) });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.message).toMatch(/1 to 40 characters/);
-    const blank = await call('/api/login', { method: 'POST', body: { username: '   ' } });
+    const blank = await post({ username: '   ' });
     expect(blank.status).toBe(400);
-    const missing = await call('/api/login', { method: 'POST', body: {} });
+    const missing = await post({});
     expect(missing.status).toBe(400);
     expect(missing.body.message).toMatch(/username is required/);
 
     const before = (await sessionCookie(context))!.value;
-    await expect(call('/api/login', { method: 'POST', body: { username: ' Ada ' } })).resolves.toEqual({
-      status: 200,
-      body: { visits: 2, username: 'Ada' },
-    });
+    const login = await post({ username: ' Ada ' });
+    expect(login).toEqual({ status: 200, body: { visits: 2, username: 'Ada', csrfToken: expect.stringMatching(TOKEN_SHAPE) } });
     expect(idOf((await sessionCookie(context))!.value)).not.toBe(idOf(before));
+    // The login rotated the secret: the token from before it is refused, the one it returned works.
+    expect((await call(page, '/api/logout', { method: 'POST', token })).status).toBe(403);
 
     // The page sees what the API did.
     await page.reload();
     expect(await page.locator('#username').textContent()).toBe('Ada');
     expect(await visits(page)).toBe(3);
+    expect((await call(page, '/api/logout', { method: 'POST', token: login.body.csrfToken })).status).toBe(204);
+  }, SCENARIO_TIMEOUT);
+
+  it('posts the CSRF token with the login form, and requires a fresh one after login', async () => {
+    const { page } = await newPage();
+    await page.goto('/');
+    const token = await formToken(page, '/login');
+    expect(token).toMatch(TOKEN_SHAPE);
+    expect(await page.locator('form[action="/login"] input[name="_csrf"]').getAttribute('type')).toBe('hidden');
+    // Masked afresh on every page: the same secret never shows the same bytes twice.
+    await page.reload();
+    const reloaded = await formToken(page, '/login');
+    expect(reloaded).toMatch(TOKEN_SHAPE);
+    expect(reloaded).not.toBe(token);
+
+    await page.getByLabel('Name').fill('Ada');
+    const [request] = await Promise.all([
+      page.waitForRequest((req) => new URL(req.url()).pathname === '/login' && req.method() === 'POST'),
+      page.getByRole('button', { name: 'Log in' }).click(),
+    ]);
+    expect(new URLSearchParams(request.postData() ?? '').get('_csrf')).toBe(reloaded);
+    expect((await request.response())?.status()).toBe(303);
+    await page.waitForURL(`${baseUrl}/`);
+    expect(await page.locator('#username').textContent()).toBe('Ada');
+
+    // The page after the login carries a token of the new secret; the pre-login one is refused.
+    const after = await formToken(page, '/logout');
+    expect(after).toMatch(TOKEN_SHAPE);
+    expect((await call(page, '/api/logout', { method: 'POST', token: reloaded })).status).toBe(403);
+    await page.reload();
+    expect(await page.locator('#username').textContent()).toBe('Ada');
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
+    await page.waitForURL(`${baseUrl}/`);
+    expect(await page.locator('#username').count()).toBe(0);
+  }, SCENARIO_TIMEOUT);
+
+  it('refuses a POST without the token with 403 (form and fetch), changing nothing', async () => {
+    const { context, page } = await newPage();
+    await page.goto('/');
+    const before = (await sessionCookie(context))!.value;
+
+    // A form whose hidden field was removed: the guard answers 403, shown as the error page.
+    await page.evaluate(() => {
+      const fields = (globalThis as unknown as BrowserWindow).document.querySelectorAll('input[name="_csrf"]');
+      for (let i = 0; i < fields.length; i++) fields[i]!.remove();
+    });
+    await page.getByLabel('Name').fill('Mallory');
+    const [refused] = await Promise.all([
+      page.waitForResponse((response) => new URL(response.url()).pathname === '/login'),
+      page.getByRole('button', { name: 'Log in' }).click(),
+    ]);
+    expect(refused.status()).toBe(403);
+    expect(await refused.headerValue('set-cookie')).toBeNull();
+    await expect(page.locator('#error').textContent()).resolves.toMatch(/CSRF token missing/);
+
+    // fetch without the header, and with a made-up token.
+    const bare = await call(page, '/api/login', { method: 'POST', body: { username: 'Mallory' } });
+    expect(bare.status).toBe(403);
+    expect(bare.body.message).toMatch(/CSRF token missing/);
+    const forged = await call(page, '/api/login', { method: 'POST', body: { username: 'Mallory' }, token: 'A'.repeat(86) });
+    expect(forged.status).toBe(403);
+    expect(forged.body.message).toMatch(/CSRF token invalid/);
+
+    // Nobody logged in, and the session is the same one.
+    expect((await sessionCookie(context))!.value).toBe(before);
+    await page.goto('/');
+    expect(await page.locator('#username').count()).toBe(0);
+  }, SCENARIO_TIMEOUT);
+
+  it('fits a phone screen: no horizontal scrolling, sessions and dates in words, a styled notice', async () => {
+    const name = `phone-${Date.now()}`;
+    const context = await browser!.newContext({ baseURL: baseUrl, viewport: PHONE, deviceScaleFactor: 1 });
+    context.setDefaultTimeout(ACTION_TIMEOUT);
+    context.setDefaultNavigationTimeout(ACTION_TIMEOUT);
+    contexts.push(context);
+    // A second device of the same user, so that the sessions table has two rows.
+    const laptop = await newPage();
+    for (const page of [laptop.page, await context.newPage()]) {
+      await page.goto('/');
+      await page.getByLabel('Name').fill(name);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(`${baseUrl}/`);
+    }
+    const page = context.pages()[0]!;
+    expect(await page.locator('.notice').textContent()).toBe(`Welcome, ${name}.`);
+    expect(await page.locator('#active-sessions tbody tr').count()).toBe(2);
+
+    // Nothing wider than the screen.
+    const scrollWidth = await page.evaluate(() => (globalThis as unknown as BrowserWindow).document.documentElement.scrollWidth);
+    expect(scrollWidth).toBeLessThanOrEqual(PHONE.width);
+    for (const selector of ['#active-sessions', 'table.sessions', 'form.login, form[action="/logout"]', '.notice']) {
+      const box = await page.locator(selector).first().boundingBox();
+      expect({ selector, right: Math.ceil((box?.x ?? 0) + (box?.width ?? 0)) <= PHONE.width }).toEqual({ selector, right: true });
+    }
+
+    // Words a person reads: no ISO dates, no raw user-agent strings.
+    const sessions = (await page.locator('#active-sessions').textContent()) ?? '';
+    expect(sessions).toContain('Chrome on Linux');
+    expect(sessions).toContain('this device');
+    expect(sessions).toMatch(/just now|minute/);
+    expect(sessions).not.toMatch(/\d{4}-\d{2}-\d{2}T|Mozilla|AppleWebKit/);
+    expect(await page.locator('#active-sessions time').first().getAttribute('datetime')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+
+    // The notice is styled as one: a coloured box, not bare text.
+    const notice = await page.locator('.notice').evaluate((element) => {
+      const style = (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(element);
+      return { background: style.backgroundColor, border: style.borderLeftWidth };
+    });
+    expect(notice.background).not.toBe('rgba(0, 0, 0, 0)');
+    expect(parseFloat(notice.border)).toBeGreaterThan(0);
+
+    const file = join(screenshots!, 'sample-phone.png');
+    const png = await page.screenshot({ path: file, fullPage: true });
+    // PNG: the IHDR chunk holds the width at bytes 16..19.
+    expect(png.readUInt32BE(16)).toBe(PHONE.width);
+    expect(readFileSync(file).readUInt32BE(16)).toBe(PHONE.width);
   }, SCENARIO_TIMEOUT);
 });

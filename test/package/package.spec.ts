@@ -34,7 +34,7 @@ describe('package manifest', () => {
     expect(manifest.name).toBe('@sessionkit/nest');
     expect(manifest.type).toBe('module');
     expect(manifest.engines.node).toBe('>=20.19');
-    for (const entry of ['.', './redis', './testing']) {
+    for (const entry of ['.', './redis', './testing', './graphql']) {
       expect(manifest.exports[entry]).toEqual({ types: expect.stringMatching(/\.d\.ts$/), default: expect.stringMatching(/\.js$/) });
     }
   });
@@ -159,7 +159,7 @@ describe('packed package, as a user installs it', () => {
     execFileSync('node', [`--input-type=${type}`, '-e', code], { cwd: join(work, 'app'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
   it('contains dist/ and the README, and no tests, sample or sources', () => {
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/redis/index.js', 'dist/testing/index.js', 'README.md', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/redis/index.js', 'dist/testing/index.js', 'dist/graphql/index.js', 'README.md', 'package.json']));
     expect(files.filter((f) => /^(test|sample|src|bench)\//.test(f) || f.endsWith('.spec.js') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
@@ -168,6 +168,9 @@ describe('packed package, as a user installs it', () => {
     expect(run(`const m = require('@sessionkit/nest'); console.log(typeof m.SessionService, typeof m.CookieStore)`, 'commonjs')).toBe('function function');
     expect(run(`import('@sessionkit/nest/redis').then((m) => console.log(typeof m.RedisStore))`, 'module')).toBe('function');
     expect(run(`import('@sessionkit/nest/testing').then((m) => console.log(typeof m.storeConformanceCases))`, 'module')).toBe('function');
+    // The GraphQL wiring needs none of the GraphQL packages (none is installed here).
+    expect(run(`import('@sessionkit/nest/graphql').then((m) => console.log(typeof m.sessionApolloPlugin, typeof m.sessionMercuriusRouteOptions))`, 'module')).toBe('function function');
+    expect(() => run(`import('graphql')`, 'module')).toThrow();
     expect(() => run(`import('ioredis')`, 'module')).toThrow();
   });
 });

@@ -12,46 +12,7 @@ import { readSessionData } from '../../../src/testing/index.js';
 import { PLATFORMS, SECRET, http, idOf, listen, sessionCookie, startApp, type Platform } from '../../support/session-app.js';
 import { Gate, PlainStore, describeRedis, since, startTopology, type RedisTopology, type TopologyKind } from './support.js';
 
-const PARALLEL = 50;
-const ROUNDS = 20;
-
-const gates = { current: new Gate() };
-
-@Controller()
-class KeysController {
-  /**
-   * Sets one key after a short pause, as a handler that does some I/O would: the parallel
-   * requests all load the session before any of them commits. (Without the pause a MemoryStore
-   * serves each request within one macrotask, and even a whole-record store would lose nothing.)
-   */
-  @Get('set/:k') async set(@Session() session: SessionData, @Param('k') k: string) {
-    await new Promise((resolve) => setTimeout(resolve, 1));
-    session[k] = `value-of-${k}`;
-    return { ok: true };
-  }
-  @Get('unset/:k') unset(@Session() session: SessionData, @Param('k') k: string) {
-    delete session[k];
-    return { ok: true };
-  }
-  /** Loads the session, parks until the test opens the gate, then sets its key. */
-  @Get('slow-set/:k') async slowSet(@Session() session: SessionData, @Param('k') k: string) {
-    await gates.current.pass();
-    session[k] = `value-of-${k}`;
-    return { ok: true };
-  }
-  @Get('all') all(@Session() session: SessionData) {
-    return { ...session };
-  }
-}
-
-function appModule(store: SessionStore) {
-  @Module({
-    imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false }, logger: false })],
-    controllers: [KeysController],
-  })
-  class MergeAppModule {}
-  return MergeAppModule;
-}
+import { PARALLEL, ROUNDS, gates, mergeAppModule as appModule } from './merge-app.fixture.js';
 
 async function newSession(app: INestApplication): Promise<string> {
   const res = await http(app).get('/set/seed').expect(200);

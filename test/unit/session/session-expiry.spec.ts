@@ -53,10 +53,22 @@ describe('SessionExpiry', () => {
 
   it('rolling: the stamp is rewritten once older than a twentieth of the lifetime (at most 60 s), so the deadline is never late and at most that early', () => {
     const short = new SessionExpiry({ ...base, rolling: true, lifetime: 1 });
-    expect(short.stampRefreshMs).toBe(50);
+    expect(short.stampRefreshMs()).toBe(50);
     expect(short.stampIsStale(1000, 1049)).toBe(false);
     expect(short.stampIsStale(1000, 1050)).toBe(true);
     const long = new SessionExpiry({ ...base, rolling: true, lifetime: 1_209_600 });
-    expect(long.stampRefreshMs).toBe(60_000);
+    expect(long.stampRefreshMs()).toBe(60_000);
+  });
+
+  it("a session's own lifetime (remember me) replaces the module's, still capped by maxLifetime", () => {
+    const expiry = new SessionExpiry({ ...base, lifetime: 60, maxLifetime: 600 });
+    expect(expiry.remainingMs(0, 0, 1000, 300)).toBe(299_000);
+    expect(expiry.isExpired({ created: 0, accessed: 0 }, 100_000, 300)).toBe(false);
+    expect(expiry.isExpired({ created: 0, accessed: 0 }, 100_000)).toBe(true);
+    expect(expiry.remainingMs(0, 0, 1000, 86_400)).toBe(599_000);
+    expect(expiry.cookieMaxAge(299_000, 300)).toBe(299);
+    // 0: a browser-session cookie for this session alone.
+    expect(expiry.cookieMaxAge(299_000, 0)).toBeUndefined();
+    expect(expiry.stampRefreshMs(300)).toBe(15_000);
   });
 });

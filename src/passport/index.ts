@@ -1,0 +1,1 @@
+export { PassportSessionGuard } from './passport-session.guard.js';
