@@ -53,7 +53,7 @@ export class SessionCommitter {
     }
     session.flushed = true;
     let plan: CommitPlan;
-    let setCookie: string[];
+    let setCookie: string | string[] | undefined;
     try {
       plan = this.planner.prepare(session, status, Date.now());
       setCookie = this.headers(plan, plan.cookie, undefined);
@@ -70,7 +70,7 @@ export class SessionCommitter {
       () => undefined, // logged by the store adapter
     );
     session.legacyCookieStale = false;
-    return setCookie.length === 0 ? undefined : { setCookie };
+    return setCookie === undefined ? undefined : { setCookie };
   }
 
   /**
@@ -135,7 +135,7 @@ export class SessionCommitter {
     return this.run(plan).then((cookie) => {
       const res = session.response;
       const setCookie = this.headers(plan, cookie, sameCookie(cookie, plan.cookie) ? planned : undefined);
-      if (setCookie.length > 0 && res) appendSessionHeaders(res, { setCookie });
+      if (setCookie !== undefined && res) appendSessionHeaders(res, { setCookie });
       session.legacyCookieStale = false;
       this.report(session, plan, cookie);
     });
@@ -145,13 +145,12 @@ export class SessionCommitter {
     return runCommit(plan, this.runtime.store, this.runtime.users, this.runtime.legacy);
   }
 
-  /** The `Set-Cookie` values a response carries: the session cookie's, and the clearing of a migrated express-session cookie. */
-  private headers(plan: CommitPlan, cookie: CookieDecision, computed: string | undefined): string[] {
-    const values: string[] = [];
+  /** The `Set-Cookie` value(s) a response carries: the session cookie's, and the clearing of a migrated express-session cookie. */
+  private headers(plan: CommitPlan, cookie: CookieDecision, computed: string | undefined): string | string[] | undefined {
     const session = computed ?? this.runtime.cookie.header(cookie);
-    if (session !== undefined) values.push(session);
-    if (plan.clearLegacyCookie && this.runtime.legacy) values.push(this.runtime.legacy.clearingCookie);
-    return values;
+    if (!plan.clearLegacyCookie || !this.runtime.legacy) return session;
+    const legacy = this.runtime.legacy.clearingCookie;
+    return session === undefined ? legacy : [session, legacy];
   }
 
   /** Logs and emits what the commit did: a created or regenerated session once it is written. */

@@ -235,9 +235,9 @@ export class SessionCodec {
     }
     const data = this.deserializeFields(keys, plain);
     // Each key's stored field name, where it is not the one written today.
-    const storedNames = new Map<string, string>();
-    if (this.fieldNames.hashed) for (const key of keys) storedNames.set(key, PLAIN_DATA_FIELD + key);
-    for (const [field, bytes] of hashed ?? []) {
+    let storedNames: Map<string, string> | undefined;
+    if (this.fieldNames.hashed && keys.length > 0) storedNames = new Map(keys.map((key) => [key, PLAIN_DATA_FIELD + key]));
+    if (hashed) for (const [field, bytes] of hashed) {
       // A hashed name says nothing of its key: the key is the one the (authenticated) value names.
       const entry = this.serializer.deserialize(bytes);
       const entryKeys = Object.keys(entry);
@@ -246,14 +246,14 @@ export class SessionCodec {
       data[key] = entry[key];
       keys.push(key);
       plain.set(key, bytes);
-      if (field !== this.fieldNames.of(key)) storedNames.set(key, field);
+      if (field !== this.fieldNames.of(key)) (storedNames ??= new Map()).set(key, field);
     }
     // Plain names, or names hashed under a retired secret: rewritten (and the old ones removed) on the next save.
-    if (storedNames.size > 0) rekey = true;
+    if (storedNames !== undefined && storedNames.size > 0) rekey = true;
     const values = new Map<string, unknown>();
     for (const key of keys) values.set(key, data[key]);
     const meta = metaFrom({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) });
-    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, storedNames: storedNames.size > 0 ? storedNames : undefined, user, flash, rekey } };
+    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, storedNames: storedNames !== undefined && storedNames.size > 0 ? storedNames : undefined, user, flash, rekey } };
   }
 
   /**
