@@ -2,7 +2,7 @@ import type { LoggerService, Type } from '@nestjs/common';
 import type { Encryptor } from './encryptor.interface.js';
 import type { Serializer } from './serializer.interface.js';
 import type { SessionStore } from './session-store.interface.js';
-import type { LegacySessionSource } from '../legacy/legacy-session.source.js';
+import type { ExpressSessionStoreLike, LegacyRedisClient, LegacySessionSource } from '../legacy/legacy-session.source.js';
 
 export type SameSite = 'lax' | 'strict' | 'none';
 export type CookiePriority = 'low' | 'medium' | 'high';
@@ -51,7 +51,12 @@ export interface LegacySessionOptions {
   /** express-session's `secret` (one, or a list: all verify). */
   secret: string | readonly string[];
   /** Where the old records are: `connectRedisSource({ client })` or `expressSessionStoreSource(store)`. */
-  source: LegacySessionSource;
+  source?: LegacySessionSource;
+  /** Or the express-session store itself (connect-redis, connect-pg-simple, …): read through its get/destroy. */
+  store?: ExpressSessionStoreLike;
+  /** Or the Redis client connect-redis used (ioredis or node-redis), with its key `prefix` (default `'sess:'`). */
+  client?: LegacyRedisClient;
+  prefix?: string;
   /** Path (and domain) of the old cookie, to clear it. Default `'/'` (express-session's default). */
   cookiePath?: string;
   cookieDomain?: string;

@@ -13,6 +13,7 @@ import type {
 } from '../interfaces/session-options.interface.js';
 import { JsonSerializer } from '../serializers/json.serializer.js';
 import { MemoryStore } from '../stores/memory.store.js';
+import { connectRedisSource, expressSessionStoreSource } from '../legacy/legacy-session.source.js';
 
 const KNOWN_OPTIONS = new Set<string>([
   'secret', 'store', 'lifetime', 'rolling', 'maxLifetime', 'fallbackTtl', 'autoload', 'cookie',
@@ -226,16 +227,24 @@ function resolveLegacy(legacy: SessionModuleOptions['legacy']): ResolvedSessionO
   if (legacy === undefined) return undefined;
   if (typeof legacy !== 'object' || legacy === null) fail('`legacy` must be an object ({ secret, source, cookieName? }).');
   for (const key of Object.keys(legacy)) {
-    if (!['cookieName', 'secret', 'source', 'cookiePath', 'cookieDomain'].includes(key)) fail(`unknown option \`legacy.${key}\`.`);
+    if (!['cookieName', 'secret', 'source', 'store', 'client', 'prefix', 'cookiePath', 'cookieDomain'].includes(key)) fail(`unknown option \`legacy.${key}\`.`);
   }
   const secrets = typeof legacy.secret === 'string' ? [legacy.secret] : legacy.secret;
   if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((value) => typeof value === 'string' && value.length > 0)) {
     fail("`legacy.secret` must be express-session's secret: a non-empty string, or a non-empty array of them.");
   }
-  const source = legacy.source;
-  if (typeof source?.get !== 'function' || typeof source?.destroy !== 'function') {
-    fail('`legacy.source` must have get() and destroy(): use connectRedisSource({ client }) or expressSessionStoreSource(store).');
+  const given = [legacy.source, legacy.store, legacy.client].filter((value) => value !== undefined).length;
+  if (given !== 1) fail('`legacy` needs exactly one of `source`, `store` (the express-session store) or `client` (the Redis client connect-redis used).');
+  if (legacy.prefix !== undefined && (legacy.client === undefined || typeof legacy.prefix !== 'string')) fail('`legacy.prefix` is a string, with `legacy.client`.');
+  for (const [name, value] of [['source', legacy.source], ['store', legacy.store], ['client', legacy.client]] as const) {
+    const shape = value as { get?: unknown; destroy?: unknown; del?: unknown } | undefined;
+    if (value !== undefined && (typeof shape?.get !== 'function' || typeof (name === 'client' ? shape?.del : shape?.destroy) !== 'function')) {
+      fail(`\`legacy.${name}\` must have get() and ${name === 'client' ? 'del()' : 'destroy()'}.`);
+    }
   }
+  const source =
+    legacy.source ??
+    (legacy.store !== undefined ? expressSessionStoreSource(legacy.store) : connectRedisSource({ client: legacy.client!, prefix: legacy.prefix }));
   const cookieName = legacy.cookieName ?? 'connect.sid';
   if (typeof cookieName !== 'string' || !TOKEN.test(cookieName)) fail('`legacy.cookieName` must be a cookie name.');
   const cookiePath = legacy.cookiePath ?? '/';

@@ -17,6 +17,7 @@ import request from 'supertest';
 import {
   Session,
   SessionModule,
+  type LegacySessionOptions,
   type LegacySessionSource,
   type SessionData,
   type SessionStore,
@@ -147,13 +148,15 @@ class MigrationController {
 
 export interface NestSideOptions {
   source: LegacySessionSource;
+  /** Instead of `source`: the other forms the option takes (`{ store }`, `{ client, prefix }`). */
+  legacy?: Partial<LegacySessionOptions>;
   store: SessionStore;
   legacySecret?: string | string[];
   storeFailure?: StoreFailureMode;
 }
 
 /** The new Nest app: this module with `legacy` pointing at the old app's sessions. */
-export function migratingModule({ source, store, legacySecret = [LEGACY_SECRET, LEGACY_OLD_SECRET], storeFailure }: NestSideOptions) {
+export function migratingModule({ source, legacy, store, legacySecret = [LEGACY_SECRET, LEGACY_OLD_SECRET], storeFailure }: NestSideOptions) {
   @Module({
     imports: [
       SessionModule.forRoot({
@@ -162,7 +165,7 @@ export function migratingModule({ source, store, legacySecret = [LEGACY_SECRET, 
         cookie: { secure: false },
         logger: false,
         storeFailure,
-        legacy: { secret: legacySecret, source },
+        legacy: { secret: legacySecret, ...(legacy ?? { source }) },
       }),
     ],
     controllers: [MigrationController],
