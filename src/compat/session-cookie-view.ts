@@ -1,4 +1,6 @@
+import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
 import type { RequestSession } from '../session/request-session.js';
+import type { SessionExpiry } from '../session/session-expiry.js';
 
 /**
  * `session.cookie` as express-session has it, backed by the module: `maxAge` (milliseconds, as
@@ -7,10 +9,28 @@ import type { RequestSession } from '../session/request-session.js';
  * makes it a browser-session cookie. The other attributes are the module's, read-only.
  */
 export class SessionCookieView {
-  constructor(private readonly session: RequestSession) {}
+  constructor(
+    private readonly session: RequestSession,
+    private readonly options: ResolvedSessionOptions,
+    private readonly expiry: SessionExpiry,
+  ) {}
+
+  /** The session's own lifetime, else the module's (seconds; 0: browser session). */
+  private lifetime(): number {
+    return this.session.lifetime ?? this.options.lifetime;
+  }
+
+  /** Milliseconds the session has left if committed now; undefined for a browser-session cookie. */
+  private remainingMs(): number | undefined {
+    const lifetime = this.lifetime();
+    if (lifetime === 0) return undefined;
+    const now = Date.now();
+    const accessed = this.options.rolling ? now : this.session.accessed;
+    return this.expiry.remainingMs(this.session.created, accessed, now, lifetime);
+  }
 
   get maxAge(): number | null {
-    const remaining = this.session.remainingMs();
+    const remaining = this.remainingMs();
     return remaining === undefined ? null : Math.max(0, remaining);
   }
 
@@ -26,12 +46,12 @@ export class SessionCookieView {
   }
 
   get originalMaxAge(): number | null {
-    const lifetime = this.session.effectiveLifetime();
+    const lifetime = this.lifetime();
     return lifetime === 0 ? null : lifetime * 1000;
   }
 
   get expires(): Date | null {
-    const remaining = this.session.remainingMs();
+    const remaining = this.remainingMs();
     return remaining === undefined ? null : new Date(Date.now() + remaining);
   }
 
@@ -45,23 +65,23 @@ export class SessionCookieView {
   }
 
   get httpOnly(): boolean {
-    return this.session.cookieOptions().httpOnly;
+    return this.options.cookie.httpOnly;
   }
 
   get secure(): boolean {
-    return this.session.cookieOptions().secure;
+    return this.options.cookie.secure;
   }
 
   get path(): string {
-    return this.session.cookieOptions().path;
+    return this.options.cookie.path;
   }
 
   get domain(): string | undefined {
-    return this.session.cookieOptions().domain;
+    return this.options.cookie.domain;
   }
 
   get sameSite(): string {
-    return this.session.cookieOptions().sameSite;
+    return this.options.cookie.sameSite;
   }
 
   toJSON(): Record<string, unknown> {

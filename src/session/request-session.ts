@@ -1,7 +1,6 @@
 import { createSessionData } from '../compat/express-session-api.js';
 import { SessionCookieView } from '../compat/session-cookie-view.js';
 import type { SessionData } from '../interfaces/session-data.interface.js';
-import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
 import type { AnyRequest, AnyResponse } from '../platform/http-platform.js';
 import type { Snapshot } from '../records/session-codec.js';
 import { generateSessionId } from './session-id.js';
@@ -124,13 +123,10 @@ export class RequestSession {
     const req = this.request;
     await this.load(req);
     if (this.anonymous) return;
-    const moved = this.recordId !== undefined || this.regenerated;
-    this.forgetRecord();
+    // Nothing moves: the new session starts empty, so no check that the old record still exists.
     this.previous = undefined;
-    this.id = generateSessionId();
-    this.created = this.accessed = Date.now();
-    this.regenerated = moved;
-    this.userId = this.userAgent = this.lifetime = this.csrfSecret = undefined;
+    this.moveToNewId();
+    this.userId = this.userAgent = this.lifetime = undefined;
     this.flashIn = {};
     this.flashOut = {};
     this.data = createSessionData(this);
@@ -172,26 +168,9 @@ export class RequestSession {
     this.lifetime = seconds;
   }
 
-  effectiveLifetime(): number {
-    return this.lifetime ?? this.runtime.options.lifetime;
-  }
-
-  /** Milliseconds the session has left if committed now; undefined for a browser-session cookie. */
-  remainingMs(): number | undefined {
-    const lifetime = this.effectiveLifetime();
-    if (lifetime === 0) return undefined;
-    const now = Date.now();
-    const accessed = this.runtime.options.rolling ? now : this.accessed;
-    return this.runtime.expiry.remainingMs(this.created, accessed, now, lifetime);
-  }
-
-  cookieOptions(): ResolvedSessionOptions['cookie'] {
-    return this.runtime.options.cookie;
-  }
-
   /** `session.cookie`, as express-session code reads and sets it. */
   cookieView(): SessionCookieView {
-    return (this.cookie ??= new SessionCookieView(this));
+    return (this.cookie ??= new SessionCookieView(this, this.runtime.options, this.runtime.expiry));
   }
 
   /** Keeps the data under a new ID; the old record is removed at commit. */
@@ -202,6 +181,11 @@ export class RequestSession {
       const { recordId: id, created, accessed, snapshot, userId } = this;
       this.previous = { id, created, accessed, snapshot, userId };
     }
+    this.moveToNewId();
+  }
+
+  /** A new ID (and times) for this session; the record it had is removed at commit. */
+  private moveToNewId(): void {
     // A session that had no record yet (a first login) is simply created: nothing to move away from.
     const moved = this.recordId !== undefined || this.regenerated;
     this.forgetRecord();
