@@ -2,7 +2,7 @@ import { SessionCookieTooLargeError } from '../errors/session.errors.js';
 import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
 import type { AnyRequest } from '../platform/http-platform.js';
 import { CookieSigner } from './cookie.signer.js';
-import { parseCookie } from './cookie-header.js';
+import { requestCookie } from './cookie-header.js';
 import { SessionCookieSerializer } from './session-cookie.serializer.js';
 
 /** What a commit does with the session cookie. */
@@ -42,10 +42,7 @@ export class SessionCookie {
 
   /** The verified cookie of a request, if any; `report` logs why a present cookie was refused. */
   read(req: AnyRequest, report: boolean): VerifiedCookie | undefined {
-    const header: string | undefined = req.headers?.cookie;
-    // Cheap pre-check: most requests of a site without a session carry other cookies only.
-    if (!header || !header.includes(this.name)) return undefined;
-    const value = parseCookie(header, { decode: (raw) => raw })[this.name];
+    const value = requestCookie(req, this.name);
     if (value === undefined) return undefined;
     const verified = this.signer.verify(value);
     if (verified.ok) return verified;

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { parseCookie, stringifySetCookie } from '../cookies/cookie-header.js';
+import { requestCookie, stringifySetCookie } from '../cookies/cookie-header.js';
 import { SessionStoreUnavailableError } from '../errors/session.errors.js';
+import { storeErrorDetail } from '../errors/store-error-detail.js';
 import type { ResolvedSessionOptions } from '../interfaces/session-options.interface.js';
 import type { AnyRequest } from '../platform/http-platform.js';
 import { unsignExpressSessionCookie } from './express-session-cookie.js';
@@ -19,7 +20,7 @@ export class LegacySessions {
 
   constructor(
     private readonly options: LegacyOptions,
-    private readonly secure: boolean,
+    secure: boolean,
     private readonly logger: LoggerService | undefined,
   ) {
     this.clearingCookie = stringifySetCookie({
@@ -36,9 +37,7 @@ export class LegacySessions {
 
   /** The ID a correctly signed express-session cookie carries, if the request has one. */
   idFrom(req: AnyRequest): string | undefined {
-    const header: string | undefined = req.headers?.cookie;
-    if (!header || !header.includes(this.options.cookieName)) return undefined;
-    const value = parseCookie(header, { decode: (raw) => raw })[this.options.cookieName];
+    const value = requestCookie(req, this.options.cookieName);
     if (value === undefined) return undefined;
     const id = unsignExpressSessionCookie(value, this.options.secret);
     if (id === null) this.logger?.warn('Rejected express-session cookie (bad signature or malformed); not migrated.');
@@ -47,22 +46,21 @@ export class LegacySessions {
 
   /** The old session's data; `null` when it is unknown or expired. A failing source is a store failure. */
   async read(id: string): Promise<ExpressSessionRecord | null> {
-    let raw: unknown;
-    try {
-      raw = await this.options.source.get(id);
-    } catch (error) {
-      this.logger?.error(`Legacy session source read failed: ${error instanceof Error ? error.message : String(error)}`.replace(/[A-Za-z0-9_-]{20,}/g, '[redacted]'));
-      throw new SessionStoreUnavailableError('read', error);
-    }
+    const raw = await this.call('read', () => this.options.source.get(id));
     return parseExpressSessionRecord(raw, Date.now());
   }
 
-  async remove(id: string): Promise<void> {
+  remove(id: string): Promise<void> {
+    return this.call('remove', () => this.options.source.destroy(id));
+  }
+
+  /** The store adapter's error policy, for the old sessions' source: logged once, then a 503. */
+  private async call<T>(operation: 'read' | 'remove', run: () => Promise<T>): Promise<T> {
     try {
-      await this.options.source.destroy(id);
+      return await run();
     } catch (error) {
-      this.logger?.error(`Legacy session source remove failed: ${error instanceof Error ? error.message : String(error)}`.replace(/[A-Za-z0-9_-]{20,}/g, '[redacted]'));
-      throw new SessionStoreUnavailableError('remove', error);
+      this.logger?.error(`Legacy session source ${operation} failed: ${storeErrorDetail(error)}`);
+      throw new SessionStoreUnavailableError(operation, error);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { MAX_COOKIE_SIZE } from '../session.constants.js';
 import { SessionStoreUnavailableError } from '../errors/session.errors.js';
+import { storeErrorDetail } from '../errors/store-error-detail.js';
 import type {
   ClientSideSessionStore,
   LockingSessionStore,
@@ -148,9 +149,7 @@ export class StoreAdapter {
     try {
       return await run();
     } catch (error) {
-      // Store messages are third-party text: anything shaped like a session ID is masked.
-      const detail = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).replace(/[A-Za-z0-9_-]{20,}/g, '[redacted]');
-      this.logger?.error(`Session store ${operation} failed: ${detail}`);
+      this.logger?.error(`Session store ${operation} failed: ${storeErrorDetail(error)}`);
       throw new SessionStoreUnavailableError(operation, error);
     }
   }
