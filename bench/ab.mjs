@@ -10,7 +10,7 @@
 // the server's CPU µs per request (the steadiest number on a 2-core machine).
 import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
-import { pinLoadGenerator, startRedis, startVariant } from './lib/processes.mjs';
+import { commandCosts, pinLoadGenerator, sessionCostsBetween, startRedis, startVariant } from './lib/processes.mjs';
 
 pinLoadGenerator();
 import { median } from './lib/report.mjs';
@@ -46,11 +46,26 @@ try {
     const r = ROUTES[route];
     await waitForQuiet({ timeout: 10_000 });
     const before = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
+    const statsBefore = redis ? await commandCosts(redis.port) : undefined;
+    const gcBefore = (await e.server.call('stats')).gc;
     const result = await runLoad({ url: e.server.url, route: r, cookies: r.cookies ? e.cookies[r.cookies] : null, connections: 50, duration: seconds });
     const after = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
     const cpu = cpuBetween(before, after, e.server.pid, redis?.pid ?? e.server.pid);
+    const commands = redis ? sessionCostsBetween(statsBefore, await commandCosts(redis.port)) : {};
+    const gcAfter = (await e.server.call('stats')).gc;
     if (result.non2xx || result.errors) console.error(`${e.label} /${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    return { rps: result.requests.total / result.duration, cpuUs: (cpu.server * 1e6) / result.requests.total, foreign: cpu.foreignShare };
+    const requests = result.requests.total;
+    return {
+      rps: requests / result.duration,
+      cpuUs: (cpu.server * 1e6) / requests,
+      // Scavenges per 1000 requests and GC pause µs per request (the server's own count).
+      scavenges: ((gcAfter.minor - gcBefore.minor) * 1000) / requests,
+      gcUs: ((gcAfter.ms - gcBefore.ms) * 1000) / requests,
+      // The Redis process's own CPU (parsing, networking, execution) per request of this variant.
+      redisUs: redis && e.variant.endsWith('redis') ? (cpu.redis * 1e6) / requests : undefined,
+      commands: Object.fromEntries(Object.entries(commands).map(([name, c]) => [name, { perRequest: c.calls / requests, usecPerCall: c.usec / c.calls }])),
+      foreign: cpu.foreignShare,
+    };
   };
   for (let round = 0; round < rounds; round++) {
     await start();
@@ -73,5 +88,16 @@ for (const route of routes) {
     console.log(
       `  ${e.label.padEnd(40)} ${String(Math.round(median(mine.map((r) => r.rps)))).padStart(6)} req/s  ratio ${median(ratios).toFixed(3)}  CPU ${median(mine.map((r) => r.cpuUs)).toFixed(1)} µs/req [${Math.min(...mine.map((r) => r.cpuUs)).toFixed(0)}–${Math.max(...mine.map((r) => r.cpuUs)).toFixed(0)}]  (other jobs: max ${Math.round(100 * Math.max(...mine.map((r) => r.foreign)))} % CPU)`,
     );
+    console.log(
+      `  ${''.padEnd(40)} GC: ${median(mine.map((r) => r.scavenges)).toFixed(2)} scavenges per 1000 requests, ${median(mine.map((r) => r.gcUs)).toFixed(1)} µs of GC pauses per request`,
+    );
+    if (mine[0].redisUs !== undefined) {
+      const names = Object.keys(mine.at(-1).commands);
+      const perCommand = names.map((n) => {
+        const c = mine.filter((r) => r.commands[n]).map((r) => r.commands[n]);
+        return `${n} ${median(c.map((x) => x.perRequest)).toFixed(2)}/req × ${median(c.map((x) => x.usecPerCall)).toFixed(2)} µs`;
+      });
+      console.log(`  ${''.padEnd(40)} Redis process CPU ${median(mine.map((r) => r.redisUs)).toFixed(1)} µs/req; in Redis: ${perCommand.join(', ')}`);
+    }
   }
 }

@@ -21,11 +21,11 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
-import { PINNED, commandStats, pinLoadGenerator, sessionCommandsBetween, startRedis, startVariant } from './lib/processes.mjs';
+import { PINNED, commandCosts, pinLoadGenerator, sessionCommandsBetween, sessionCostsBetween, startRedis, startVariant } from './lib/processes.mjs';
 
 pinLoadGenerator();
 import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
-import { markdownTable, median, memoryTable, round, summarize } from './lib/report.mjs';
+import { costTable, markdownTable, median, memoryTable, round, summarize } from './lib/report.mjs';
 import { measureMemory } from './memory.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -59,6 +59,7 @@ for (const r of config.routes) if (!ROUTES[r]) throw new Error(`unknown route ${
 const defaultRun =
   !quick && ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_CONNECTIONS', 'BENCH_WARMUP', 'BENCH_VARIANTS', 'BENCH_ROUTES', 'BENCH_MEMORY', 'BENCH_MEMORY_SESSIONS'].every((n) => !env[n]);
 
+const callsOf = (costs) => Object.fromEntries(Object.entries(costs).map(([name, c]) => [name, c.calls]));
 const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -172,7 +173,7 @@ try {
     const route = ROUTES[routeName];
     const quiet = round >= 0 ? await waitForQuiet({ timeout: config.quietTimeout }) : undefined;
     const before = await server.call('stats');
-    const redisBefore = await commandStats(redis.port);
+    const redisBefore = await commandCosts(redis.port);
     const cpuBefore = cpuSnapshot([server.pid, redis.pid]);
     const result = await runLoad({
       url: server.url,
@@ -185,7 +186,7 @@ try {
     // Let responses still in flight reach the store before reading the counters.
     await sleep(100);
     const after = await server.call('stats');
-    const redisAfter = await commandStats(redis.port);
+    const redisAfter = await commandCosts(redis.port);
     const served = after.served - before.served;
     const storeCalls = {};
     let storeCallsTotal = 0;
@@ -224,7 +225,13 @@ try {
       // Round trips: commands the app's Redis client sent. Server side (INFO commandstats on our
       // own redis-server) also counts the commands Lua scripts run inside Redis.
       redis: { total: roundTripsTotal, delta: roundTrips },
-      redisServer: sessionCommandsBetween(redisBefore, redisAfter),
+      redisServer: sessionCommandsBetween(callsOf(redisBefore), callsOf(redisAfter)),
+      // The Redis process's own CPU per request (parsing, networking, execution), and per command
+      // the µs Redis spent executing it (INFO commandstats).
+      redisCpuUsPerRequest: (cpu.redis * 1e6) / result.requests.total,
+      redisCommandCosts: sessionCostsBetween(redisBefore, redisAfter),
+      // Garbage collections in the server during the run (PerformanceObserver 'gc' entries).
+      gc: { scavenges: after.gc.minor - before.gc.minor, majors: after.gc.major - before.gc.major, ms: after.gc.ms - before.gc.ms },
     };
   };
 
@@ -273,16 +280,18 @@ try {
   };
 
   const table = markdownTable(rows);
+  const costs = costTable(rows);
   const memTable = memory.length ? memoryTable(memory) : '';
   console.log(`\n${machine.nproc} x ${machine.cpu}, Node ${machine.node}, ${PINNED ? 'server pinned to its own CPU' : 'not pinned'}, ${config.rounds} rounds x ${config.duration} s, ${config.connections} connections\n`);
   console.log(table);
+  console.log(`\nIssue 16 targets and where the cost is:\n\n${costs}`);
   if (memTable) console.log(`\nMemory per stored session (${config.memorySessions} sessions):\n\n${memTable}`);
 
   const resultsDir = join(BENCH_DIR, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(resultsDir, 'latest.md'), `${table}\n\n${memTable}\n`);
+  writeFileSync(join(resultsDir, 'latest.md'), `${table}\n\n${costs}\n\n${memTable}\n`);
   copyFileSync(file, join(resultsDir, 'latest.json'));
   log(`wrote ${file}`);
   if (defaultRun || env.BENCH_SAVE === '1') {

@@ -306,6 +306,23 @@ async function main() {
   let served = 0;
   app.getHttpServer().on('request', () => void served++);
 
+  // Garbage collections since start, by kind (what `--trace-gc` prints, counted): per request
+  // they show how much the variant allocates.
+  const gc = { minor: 0, major: 0, incremental: 0, weak: 0, ms: 0 };
+  const { PerformanceObserver, constants: perf } = await import('node:perf_hooks');
+  const GC_KINDS = {
+    [perf.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [perf.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [perf.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [perf.NODE_PERFORMANCE_GC_WEAKCB]: 'weak',
+  };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc[GC_KINDS[entry.detail?.kind] ?? 'minor']++;
+      gc.ms += entry.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+
   let profiler;
   process.on('message', async (message) => {
     try {
@@ -317,6 +334,7 @@ async function main() {
             storeCalls: { ...storeCalls },
             redisCommands: { ...redisCommands },
             served,
+            gc: { ...gc },
             storeSize: typeof built.store?.size === 'number' ? built.store.size : undefined,
           });
           break;
@@ -353,6 +371,31 @@ async function main() {
           writeFileSync(message.file, JSON.stringify(profile));
           profiler.disconnect();
           process.send({ type: 'profile-stop', id: message.id });
+          break;
+        }
+        case 'heap-start': {
+          // V8's sampling heap profiler (what `node --heap-prof` writes), keeping the samples of
+          // objects already collected: every allocation of the window, not only what survived it.
+          const inspector = await import('node:inspector');
+          profiler = new inspector.Session();
+          profiler.connect();
+          profiler.postAsync = (method, params) =>
+            new Promise((resolve, reject) => profiler.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+          await profiler.postAsync('HeapProfiler.enable');
+          await profiler.postAsync('HeapProfiler.startSampling', {
+            samplingInterval: message.interval ?? 1024,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+          });
+          process.send({ type: 'heap-start', id: message.id });
+          break;
+        }
+        case 'heap-stop': {
+          const { profile } = await profiler.postAsync('HeapProfiler.stopSampling');
+          const { writeFileSync } = await import('node:fs');
+          writeFileSync(message.file, JSON.stringify(profile));
+          profiler.disconnect();
+          process.send({ type: 'heap-stop', id: message.id });
           break;
         }
         case 'exit':

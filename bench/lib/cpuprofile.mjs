@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-function shortUrl(url) {
+export function shortUrl(url) {
   if (!url) return '';
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
   const nm = path.lastIndexOf('/node_modules/');

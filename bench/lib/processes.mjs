@@ -146,13 +146,34 @@ function parseReply(text) {
 
 /** Calls per command from INFO commandstats. */
 export async function commandStats(port) {
+  const stats = {};
+  for (const [name, { calls }] of Object.entries(await commandCosts(port))) stats[name] = calls;
+  return stats;
+}
+
+/** Calls and Redis-side µs per command (INFO commandstats: `usec` is the time Redis spent executing it). */
+export async function commandCosts(port) {
   const text = await redisCommand(port, 'INFO', 'commandstats');
   const stats = {};
   for (const line of text.split('\r\n')) {
-    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-    if (match) stats[match[1]] = Number(match[2]);
+    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+    if (match) stats[match[1]] = { calls: Number(match[2]), usec: Number(match[3]) };
   }
   return stats;
+}
+
+/**
+ * Per command between two `commandCosts` snapshots: calls and the µs Redis spent executing them.
+ * A script's inner commands have lines of their own and are also inside EVALSHA's time.
+ */
+export function sessionCostsBetween(before, after) {
+  const delta = {};
+  for (const [name, now] of Object.entries(after)) {
+    if (NOT_SESSION_WORK.has(name) || name.startsWith('client|') || name.startsWith('config|')) continue;
+    const calls = now.calls - (before[name]?.calls ?? 0);
+    if (calls > 0) delta[name] = { calls, usec: now.usec - (before[name]?.usec ?? 0) };
+  }
+  return delta;
 }
 
 /** Commands that are the bench's or the client's own bookkeeping, not session work. */

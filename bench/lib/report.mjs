@@ -1,22 +1,17 @@
 // Aggregation (medians over interleaved rounds), targets, and the printed / markdown tables.
 
-/** Targets from issue 5. `storeCalls`/`redis`: store operations / Redis commands per request. */
+/**
+ * Round-trip targets (issue 5): store operations and Redis commands (or SQL statements) per
+ * request. Issue 5's throughput ratios are superseded by issue 16's (ISSUE16, costTable).
+ */
 export const TARGETS = {
-  'ours-memory': {
-    noop: { ratio: 0.95, storeCalls: 0 },
-    read: { ratio: 0.85 },
-    write: { ratio: 0.8 },
-    new: { ratio: 0.75 },
-  },
-  'ours-cookie': {
-    noop: { ratio: 0.95, storeCalls: 0 },
-    read: { ratio: 0.8 },
-  },
+  'ours-memory': { noop: { storeCalls: 0 } },
+  'ours-cookie': { noop: { storeCalls: 0 } },
   'ours-redis': {
-    noop: { ratio: 0.95, storeCalls: 0, redis: 0 },
-    read: { ratio: 0.7, redis: 1 },
-    write: { ratio: 0.65, redis: 2 },
-    new: { ratio: 0.65, redis: 1 },
+    noop: { storeCalls: 0, redis: 0 },
+    read: { redis: 1 },
+    write: { redis: 2 },
+    new: { redis: 1 },
   },
   // `redis` counts the store's round trips: Redis commands, or SQL statements for PostgreSQL.
   'ours-postgres': {
@@ -30,6 +25,20 @@ export const TARGETS = {
     noop: { storeCalls: 0 },
   },
 };
+
+/**
+ * Issue 16: each of ours against the express-session variant with the matching kind of store
+ * (CookieStore against express-session's MemoryStore: the store it would replace; Passport in
+ * the lazy style against express-session's MemoryStore, which Passport's docs pair it with).
+ */
+export const MATCHING = {
+  'ours-memory': 'es-memory',
+  'ours-cookie': 'es-memory',
+  'ours-redis': 'es-redis',
+  'ours-postgres': 'es-postgres',
+  'ours-passport': 'es-memory',
+};
+export const ISSUE16 = { vsExpressSession: 1.4, ownCostShare: 0.25, memoryNoopFloor: 0.95 };
 
 export function median(values) {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -81,8 +90,29 @@ export function summarize(runs, variants, routes) {
       for (const run of mine) {
         for (const [name, calls] of Object.entries(run.storeCalls)) storeByMethod[name] = (storeByMethod[name] ?? 0) + calls;
       }
+      const sameRound = (run, other) => runs.find((r) => r.route === route && r.variant === other && r.round === run.round);
+      const es = MATCHING[variant];
+      const vsEs = es ? mine.map((run) => run.rps / (sameRound(run, es)?.rps ?? NaN)) : [];
+      // Server CPU above the floor (ours) or above bare (express-session), per request, same round.
+      const above = (other) => mine.map((run) => run.serverCpuUsPerRequest - (sameRound(run, other)?.serverCpuUsPerRequest ?? NaN));
+      const gcRuns = mine.filter((r) => r.gc);
+      const redisCosts = {};
+      for (const run of mine) {
+        for (const [name, c] of Object.entries(run.redisCommandCosts ?? {})) {
+          const sum = (redisCosts[name] ??= { calls: 0, usec: 0 });
+          sum.calls += c.calls;
+          sum.usec += c.usec;
+        }
+      }
       const target = TARGETS[variant]?.[route];
       const row = {
+        matching: es,
+        vsEs: es ? median(vsEs) : NaN,
+        ownCostUs: variant.startsWith('ours-') ? median(above('bare-interceptor')) : variant.startsWith('es-') ? median(above('bare')) : NaN,
+        scavengesPer1000: gcRuns.length ? median(gcRuns.map((r) => (r.gc.scavenges * 1000) / (r.served ?? r.requests))) : NaN,
+        gcUsPerRequest: gcRuns.length ? median(gcRuns.map((r) => (r.gc.ms * 1000) / (r.served ?? r.requests))) : NaN,
+        redisCpuUs: median(mine.map((r) => r.redisCpuUsPerRequest)),
+        redisCostPerCall: Object.fromEntries(Object.entries(redisCosts).map(([name, c]) => [name, { perRequest: round(c.calls / requests, 3), usecPerCall: round(c.usec / c.calls, 2) }])),
         route,
         variant,
         rounds: mine.length,
@@ -167,6 +197,46 @@ export function markdownTable(rows) {
     const ratio = row.variant === 'bare' ? '1 (denominator)' : `${row.ratio.toFixed(2)} (${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)})`;
     lines.push(
       `| /${row.route} | ${row.variant} | ${Math.round(row.rps)} | ${row.p99} | ${ratio} | ${targetText(row)} | ${row.verdict ?? ''} | ${Number.isFinite(row.floorRatio) ? row.floorRatio.toFixed(2) : ''} | ${Math.round(row.cpuUs)} | ${row.variant === 'bare' ? '1' : row.cpuRatio.toFixed(2)} | ${row.storeCallsPerRequest.toFixed(2)} | ${redisText(row)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Issue 16's targets next to what they measure: throughput against the matching
+ * express-session variant (>= 1.4x), the session's own server CPU (above the floor) against
+ * express-session's (above bare; at most a quarter), MemoryStore on /noop (>= 0.95 of the
+ * floor); and where the cost goes: garbage collections and the store server's CPU.
+ */
+export function costTable(rows) {
+  const lines = [
+    '| route | variant | vs express-session (req/s) | own cost: server CPU µs/req above floor (ours) or bare (express-session) | ≤ ¼ of express-session\'s | GC: scavenges per 1000 req | GC pause µs/req | Redis process CPU µs/req | in Redis: calls/req × µs per call |',
+    '|---|---|---|---:|---|---:|---:|---:|---|',
+  ];
+  const find = (route, variant) => rows.find((r) => r.route === route && r.variant === variant);
+  for (const row of rows) {
+    if (row.variant === 'bare') continue;
+    let vs = '';
+    let quarter = '';
+    if (row.matching) {
+      const es = find(row.route, row.matching);
+      const ok = row.vsEs >= ISSUE16.vsExpressSession;
+      vs = `${row.vsEs.toFixed(2)}× ${row.matching} ${ok ? 'PASS' : 'MISS'}`;
+      if (es) {
+        const limit = es.ownCostUs * ISSUE16.ownCostShare;
+        quarter = `${row.ownCostUs <= limit ? 'PASS' : 'MISS'} (limit ${limit.toFixed(0)})`;
+      }
+    }
+    if (row.variant === 'ours-memory' && row.route === 'noop') {
+      vs += `; ${row.floorRatio.toFixed(2)} of floor ${row.floorRatio >= ISSUE16.memoryNoopFloor ? 'PASS' : 'MISS'} (≥ ${ISSUE16.memoryNoopFloor})`;
+    }
+    const inRedis = Object.entries(row.redisCostPerCall ?? {})
+      .filter(([, c]) => c.perRequest >= 0.005)
+      .map(([name, c]) => `${name.toUpperCase()} ${c.perRequest.toFixed(2)} × ${c.usecPerCall.toFixed(2)}`)
+      .join(', ');
+    const storeServer = row.variant.endsWith('redis') ? row.redisCpuUs.toFixed(1) : '';
+    lines.push(
+      `| /${row.route} | ${row.variant} | ${vs} | ${Number.isFinite(row.ownCostUs) ? row.ownCostUs.toFixed(0) : ''} | ${quarter} | ${Number.isFinite(row.scavengesPer1000) ? row.scavengesPer1000.toFixed(2) : ''} | ${Number.isFinite(row.gcUsPerRequest) ? row.gcUsPerRequest.toFixed(1) : ''} | ${storeServer} | ${row.variant.endsWith('redis') ? inRedis : ''} |`,
     );
   }
   return lines.join('\n');

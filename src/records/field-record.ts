@@ -7,9 +7,10 @@ import type { SessionFieldPatch } from '../interfaces/session-store.interface.js
  *
  * A session is a map of fields: one per top-level key of the data, plus the metadata (times,
  * user binding, flash messages) in fields of their own, so a commit sends only what changed and
- * concurrent requests that change different keys merge. Stores keep the map as one value: a JSON
- * object of base64 values, so plain `read()` (and Redis `GET`) still see the record, and Redis
- * can merge fields inside a script (Lua's cjson reads it).
+ * concurrent requests that change different keys merge. MemoryStore and PostgresStore keep the
+ * map as one value, a JSON object of base64 values, so their plain `read()` sees the record too.
+ * RedisStore keeps it as a hash (field by field, so a change is an HSET of what changed); its
+ * `read()` returns the same JSON form.
  */
 
 /** Creation and last-access times (two float64 BE). */
@@ -25,17 +26,28 @@ export const HASHED_DATA_FIELD = 'k:';
 const NAME_CACHE_LIMIT = 1024;
 
 export function encodeFieldRecord(fields: ReadonlyMap<string, Uint8Array>): Buffer {
+  return Buffer.from(encodeFieldRecordText(fields), 'utf8');
+}
+
+/** The record as its JSON text (what MemoryStore keeps: a string costs less than a Buffer). */
+export function encodeFieldRecordText(fields: ReadonlyMap<string, Uint8Array>): string {
   const object: Record<string, string> = {};
-  for (const [field, value] of fields) object[field] = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  return Buffer.from(JSON.stringify(object), 'utf8');
+  for (const [field, value] of fields) object[field] = (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)).toString('base64');
+  return JSON.stringify(object);
 }
 
 /** The fields, or `null` for bytes that are not a field record (a blob record, say). */
 export function decodeFieldRecord(bytes: Uint8Array | null | undefined): Map<string, Uint8Array> | null {
   if (!bytes || bytes.length === 0 || bytes[0] !== 0x7b /* { */) return null;
+  return decodeFieldRecordText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
+/** `decodeFieldRecord` of the record's JSON text. */
+export function decodeFieldRecordText(text: string): Map<string, Uint8Array> | null {
+  if (text.charCodeAt(0) !== 0x7b /* { */) return null;
   let object: unknown;
   try {
-    object = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    object = JSON.parse(text);
   } catch {
     return null;
   }
@@ -57,10 +69,38 @@ export function applyFieldPatch(fields: ReadonlyMap<string, Uint8Array>, patch: 
 }
 
 /**
- * `applyFieldPatch` inside Redis, on the encoded record, in one round trip. An update of a
- * record that no longer exists does nothing (a logout is never undone).
- * KEYS[1]: the record. ARGV: mode ('c' | 'u'), ttl ms, number of fields set, field/value
- * pairs (values base64), fields to delete.
+ * `applyFieldPatch` inside Redis on a record kept as a hash (RedisStore's layout): one field per
+ * hash field, raw bytes, so a change costs Redis an HSET and an HDEL of what changed, never a
+ * decode and re-encode of the whole record. An update of a record that no longer exists does
+ * nothing (a logout is never undone); every write ends with the TTL.
+ * KEYS[1]: the record. ARGV: mode ('c' | 'u'), ttl ms, number of fields set, field/value pairs,
+ * fields to delete. Arguments go to HSET/HDEL in chunks: `unpack` is bounded by Lua's C stack.
+ */
+export const FIELD_HASH_PATCH_LUA = `
+if ARGV[1] == 'u' then
+  if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+else
+  redis.call('DEL', KEYS[1])
+end
+local last = 3 + 2 * tonumber(ARGV[3])
+local i = 4
+while i <= last do
+  local j = math.min(i + 999, last)
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
+  i = j + 1
+end
+while i <= #ARGV do
+  local j = math.min(i + 999, #ARGV)
+  redis.call('HDEL', KEYS[1], unpack(ARGV, i, j))
+  i = j + 1
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/**
+ * The same patch on a record kept as one JSON string (RedisStore's layout before the hash, still
+ * found in Redis until those sessions expire): decoded and re-encoded whole.
+ * KEYS[1]: the record. ARGV: as above, values base64.
  */
 export const FIELD_PATCH_LUA = `
 local record = {}

@@ -207,33 +207,31 @@ export class SessionCodec {
   // ---- field layout -----------------------------------------------------------------------
 
   decodeFields(fields: ReadonlyMap<string, Uint8Array>): DecodedSession {
-    let rekey = false;
-    const retiredKey = () => (rekey = true);
-    const open = (sealed: Uint8Array): Uint8Array => this.open(sealed, retiredKey);
+    // Runs on every request that reads a session: no closures, one pass over the fields.
+    this.retiredKeySeen = false;
     const sealedTimes = fields.get(TIMES_FIELD);
     if (!sealedTimes) throw new Error('session record without metadata');
-    const times = asBuffer(open(sealedTimes));
+    const times = asBuffer(this.openField(sealedTimes));
     if (times.length !== TIMES_SIZE) throw new Error('corrupt session metadata');
     const { created, accessed } = this.times(times, 0);
-    const text = (field: string): string => {
-      const sealed = fields.get(field);
-      return sealed ? asBuffer(open(sealed)).toString('utf8') : '';
-    };
-    const user = text(USER_FIELD);
-    const flash = text(FLASH_FIELD);
+    const user = this.fieldText(fields.get(USER_FIELD));
+    const flash = this.fieldText(fields.get(FLASH_FIELD));
     const keys: string[] = [];
+    const parts: Uint8Array[] = [];
     const plain = new Map<string, Uint8Array>();
     let hashed: Map<string, Uint8Array> | undefined;
     for (const [field, sealed] of fields) {
       const key = FieldNames.plainKey(field);
       if (key !== undefined) {
+        const bytes = this.openField(sealed);
         keys.push(key);
-        plain.set(key, open(sealed));
+        parts.push(bytes);
+        plain.set(key, bytes);
       } else if (FieldNames.isDataField(field)) {
-        (hashed ??= new Map()).set(field, open(sealed));
+        (hashed ??= new Map()).set(field, this.openField(sealed));
       }
     }
-    const data = this.deserializeFields(keys, plain);
+    const data = this.deserializeFields(keys, parts);
     // Each key's stored field name, where it is not the one written today.
     let storedNames: Map<string, string> | undefined;
     if (this.fieldNames.hashed && keys.length > 0) storedNames = new Map(keys.map((key) => [key, PLAIN_DATA_FIELD + key]));
@@ -249,27 +247,48 @@ export class SessionCodec {
       if (field !== this.fieldNames.of(key)) (storedNames ??= new Map()).set(key, field);
     }
     // Plain names, or names hashed under a retired secret: rewritten (and the old ones removed) on the next save.
-    if (storedNames !== undefined && storedNames.size > 0) rekey = true;
+    const renamed = storedNames !== undefined && storedNames.size > 0;
+    const rekey = this.retiredKeySeen || renamed;
     const values = new Map<string, unknown>();
     for (const key of keys) values.set(key, data[key]);
-    const meta = metaFrom({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) });
-    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, storedNames: storedNames !== undefined && storedNames.size > 0 ? storedNames : undefined, user, flash, rekey } };
+    const meta = user === '' && flash === '' ? {} : metaFrom({ ...(user && JSON.parse(user)), ...(flash && JSON.parse(flash)) });
+    return { data, created, accessed, meta, snapshot: { kind: 'fields', fields: plain, values, storedNames: renamed ? storedNames : undefined, user, flash, rekey } };
+  }
+
+  /** Set by `openField` when a key other than the first decrypted: read once `decodeFields` is done. */
+  private retiredKeySeen = false;
+
+  private openField(sealed: Uint8Array): Uint8Array {
+    return this.open(sealed, this.noteRetiredKey);
+  }
+
+  private readonly noteRetiredKey = (): void => {
+    this.retiredKeySeen = true;
+  };
+
+  private fieldText(sealed: Uint8Array | undefined): string {
+    return sealed ? asBuffer(this.openField(sealed)).toString('utf8') : '';
   }
 
   /**
    * Each field holds a one-key object naming its own key; anything else is tampering. The JSON
    * serializer parses all fields as one object (one parse instead of one per key).
    */
-  private deserializeFields(keys: readonly string[], plain: ReadonlyMap<string, Uint8Array>): SessionData {
+  private deserializeFields(keys: readonly string[], parts: readonly Uint8Array[]): SessionData {
     const serializer = this.serializer;
     if (serializer instanceof JsonSerializer) {
-      const data = serializer.deserializeJoined(keys.map((key) => plain.get(key)!)) as SessionData;
-      if (Object.keys(data).length !== keys.length || !keys.every((key) => hasOwn(data, key))) throw new Error('corrupt session field');
+      const data = serializer.deserializeJoined(parts) as SessionData;
+      // Each part named its own key once: as many own keys as parts, each the one expected.
+      let count = 0;
+      for (const key in data) if (hasOwn(data, key)) count++;
+      if (count !== keys.length) throw new Error('corrupt session field');
+      for (let i = 0; i < keys.length; i++) if (!hasOwn(data, keys[i]!)) throw new Error('corrupt session field');
       return data;
     }
     const data: SessionData = {};
-    for (const key of keys) {
-      const entry = serializer.deserialize(plain.get(key)!);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const entry = serializer.deserialize(parts[i]!);
       if (!hasOwn(entry, key) || Object.keys(entry).length !== 1) throw new Error('corrupt session field');
       data[key] = entry[key];
     }

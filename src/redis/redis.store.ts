@@ -2,7 +2,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { DEFAULT_FALLBACK_TTL } from '../session.constants.js';
-import { FIELD_PATCH_LUA, decodeFieldRecord } from '../records/field-record.js';
+import { FIELD_HASH_PATCH_LUA, FIELD_PATCH_LUA, decodeFieldRecord, encodeFieldRecord } from '../records/field-record.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import type {
   LockingSessionStore,
@@ -32,7 +32,8 @@ interface Script {
 }
 
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-const PATCH = script(FIELD_PATCH_LUA);
+const PATCH = script(FIELD_HASH_PATCH_LUA);
+const STRING_PATCH = script(FIELD_PATCH_LUA);
 const RELEASE = script(RELEASE_SCRIPT);
 const INDEX = script(INDEX_SCRIPT);
 
@@ -78,7 +79,7 @@ const DEFAULT_PREFIX = 'sess:';
 const DEFAULT_TIMEOUT = 1000;
 // setTimeout fires at once for larger delays.
 const MAX_TIMER_DELAY = 2_147_483_647;
-const REQUIRED_METHODS = ['getBuffer', 'set', 'unlink', 'pexpire'] as const;
+const REQUIRED_METHODS = ['getBuffer', 'set', 'unlink', 'pexpire', 'callBuffer'] as const;
 
 /**
  * Session store on Redis (single node or Cluster). Each operation is one single-key command,
@@ -142,9 +143,19 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     this.deadlines = new DeadlineQueue(timeout);
   }
 
+  /**
+   * The stored bytes: a value written by `write`, or a per-key record (a hash) in the JSON form
+   * MemoryStore keeps, which `readSessionData` decodes.
+   */
   async read(id: string, _lifetime: number): Promise<Buffer | null> {
     const key = this.keyOf(id);
-    return this.bounded('read', () => this.client.getBuffer(key));
+    try {
+      return await this.bounded('read', () => this.client.getBuffer(key));
+    } catch (error) {
+      if (!isWrongType(error)) throw error;
+      const fields = await this.readHash(key);
+      return fields === null ? null : encodeFieldRecord(fields);
+    }
   }
 
   async write(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string> {
@@ -175,16 +186,34 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
 
   async readFields(id: string, _lifetime: number): Promise<Map<string, Uint8Array> | null> {
     const key = this.keyOf(id);
-    return decodeFieldRecord(await this.bounded('read', () => this.client.getBuffer(key)));
+    try {
+      return await this.readHash(key);
+    } catch (error) {
+      // A record kept as one JSON string: written before the hash layout, or by `write`.
+      if (!isWrongType(error)) throw error;
+      return decodeFieldRecord(await this.bounded('read', () => this.client.getBuffer(key)));
+    }
   }
 
   async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
     const key = this.keyOf(id);
-    const args: string[] = [mode === 'create' ? 'c' : 'u', String(this.ttlMs(undefined, ttl)), String(patch.set.size)];
-    for (const [field, value] of patch.set) args.push(field, toBuffer(value).toString('base64'));
-    args.push(...patch.unset);
-    const reply = await this.bounded(mode === 'create' ? 'write' : 'update', () => this.run(PATCH, key, args));
-    return reply === 1;
+    const operation = mode === 'create' ? 'write' : 'update';
+    const head = [mode === 'create' ? 'c' : 'u', String(this.ttlMs(undefined, ttl)), String(patch.set.size)];
+    const args: (string | Buffer)[] = head.slice();
+    for (const [field, value] of patch.set) args.push(field, toBuffer(value));
+    // A create starts from an empty record: nothing to delete.
+    if (mode === 'update') for (const field of patch.unset) args.push(field);
+    try {
+      return (await this.bounded(operation, () => this.run(PATCH, key, args))) === 1;
+    } catch (error) {
+      // An update of a record still kept as one string value (the layout before the hash): merged
+      // in that layout, which it keeps until it expires. A create replaces whatever was there.
+      if (!isWrongType(error)) throw error;
+      const legacy: string[] = head;
+      for (const [field, value] of patch.set) legacy.push(field, toBuffer(value).toString('base64'));
+      legacy.push(...patch.unset);
+      return (await this.bounded(operation, () => this.run(STRING_PATCH, key, legacy))) === 1;
+    }
   }
 
   async acquireLock(id: string, token: string, ttl: number): Promise<boolean> {
@@ -248,8 +277,17 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     return `${this.indexPrefix}handle:${handle}`;
   }
 
+  /** The fields of a hash record; `null` when there is none. */
+  private async readHash(key: string): Promise<Map<string, Uint8Array> | null> {
+    const reply = (await this.bounded('read', () => this.client.callBuffer('HGETALL', key))) as Buffer[];
+    if (reply.length === 0) return null;
+    const fields = new Map<string, Uint8Array>();
+    for (let i = 0; i + 1 < reply.length; i += 2) fields.set(reply[i]!.toString('utf8'), reply[i + 1]!);
+    return fields;
+  }
+
   /** EVALSHA, falling back to EVAL once when the server does not know the script yet. */
-  private async run(scriptToRun: Script, key: string, args: string[]): Promise<unknown> {
+  private async run(scriptToRun: Script, key: string, args: (string | Buffer)[]): Promise<unknown> {
     try {
       return await this.client.evalsha(scriptToRun.sha, 1, key, ...args);
     } catch (error) {
@@ -302,6 +340,10 @@ function parseEntry(json: string): UserSessionEntry | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isWrongType(error: unknown): boolean {
+  return String((error as Error | undefined)?.message).startsWith('WRONGTYPE');
 }
 
 function toBuffer(data: Uint8Array): Buffer {

@@ -1,6 +1,6 @@
 import { DEFAULT_FALLBACK_TTL } from '../session.constants.js';
 import { LocalLockTable } from '../locks/local-lock.table.js';
-import { applyFieldPatch, decodeFieldRecord, encodeFieldRecord } from '../records/field-record.js';
+import { applyFieldPatch, decodeFieldRecord, decodeFieldRecordText, encodeFieldRecordText } from '../records/field-record.js';
 import type {
   LockingSessionStore,
   MergeableSessionStore,
@@ -24,19 +24,32 @@ export interface MemoryStoreOptions {
 }
 
 interface Entry {
-  data: Uint8Array;
+  /**
+   * What was written: a caller's bytes, or a per-key record as its JSON text. A string is the
+   * compact form: a Buffer per session adds a typed-array object and pins a shared 8 KiB slab.
+   */
+  data: Uint8Array | string;
   expiresAt: number;
   /** `data` decoded as a field record, kept once a session is read (it is read again soon). */
-  fields?: ReadonlyMap<string, Uint8Array> | null;
+  fields: ReadonlyMap<string, Uint8Array> | null | undefined;
 }
 
 /**
- * The entry's record decoded as fields, kept with the bytes it came from (never mutated: a patch
+ * The entry's record decoded as fields, kept with the data it came from (never mutated: a patch
  * builds a new map), so a session read on every request is decoded once per write.
  */
 function fieldsOf(entry: Entry): ReadonlyMap<string, Uint8Array> | null {
-  if (entry.fields === undefined) entry.fields = decodeFieldRecord(entry.data);
+  if (entry.fields === undefined) entry.fields = typeof entry.data === 'string' ? decodeFieldRecordText(entry.data) : decodeFieldRecord(entry.data);
   return entry.fields;
+}
+
+/**
+ * The text as one flat string. JSON.stringify returns a rope of the chunks it was built in
+ * (measured: 457 B held for a 286-character record, 312 B once flat); a UTF-8 round trip through
+ * the Buffer pool is the cheapest copy that comes out flat.
+ */
+function flatText(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /**
@@ -84,25 +97,32 @@ export class MemoryStore
   }
 
   async read(id: string): Promise<Uint8Array | null> {
-    return this.live(id)?.data ?? null;
+    const entry = this.live(id);
+    if (entry === undefined) return null;
+    // Made per call rather than kept: the bytes would double what an active session costs.
+    return typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : entry.data;
   }
 
-  async write(id: string, data: Uint8Array, _lifetime: number, ttl: number): Promise<string> {
+  /** `data` may also be text, stored as it is and read back as its UTF-8 bytes. */
+  async write(id: string, data: Uint8Array | string, _lifetime: number, ttl: number): Promise<string> {
     this.put(id, data, ttl);
     return id;
   }
 
-  async update(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string | null> {
+  async update(id: string, data: Uint8Array | string, lifetime: number, ttl: number): Promise<string | null> {
     if (!this.live(id)) return null;
     return this.write(id, data, lifetime, ttl);
   }
 
-  // Per-key records are stored as one value (as RedisStore keeps them) and go through read,
-  // write and update, so whatever observes those sees every operation.
+  // Per-key records are stored as one value (the JSON form readSessionData decodes) and go
+  // through read, write and update, so whatever observes those sees every operation.
   async readFields(id: string): Promise<ReadonlyMap<string, Uint8Array> | null> {
+    const before = this.entries.get(id);
     const bytes = await this.read(id);
-    const entry = bytes === null ? undefined : this.entries.get(id);
-    return entry?.data === bytes ? fieldsOf(entry) : decodeFieldRecord(bytes);
+    if (bytes === null) return null;
+    // Unchanged since the read (a write replaces the entry): its kept decoding is current.
+    const entry = this.entries.get(id);
+    return entry !== undefined && entry === before ? fieldsOf(entry) : decodeFieldRecord(bytes);
   }
 
   async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
@@ -114,7 +134,7 @@ export class MemoryStore
     if (decoded === null) return false;
     // Merged and stored with no await in between: no other request's patch can interleave.
     const fields = applyFieldPatch(decoded ?? new Map(), patch);
-    const record = encodeFieldRecord(fields);
+    const record = flatText(encodeFieldRecordText(fields));
     const written = mode === 'create' ? (await this.write(id, record, 0, ttl), true) : (await this.update(id, record, 0, ttl)) !== null;
     const stored = this.entries.get(id);
     if (written && wasRead && stored?.data === record) stored.fields = fields;
@@ -175,10 +195,10 @@ export class MemoryStore
     this.handles.clear();
   }
 
-  private put(id: string, data: Uint8Array, ttl: number): void {
+  private put(id: string, data: Uint8Array | string, ttl: number): void {
     // Re-inserting moves the entry to the young end, so eviction takes the least recently written.
     this.entries.delete(id);
-    this.entries.set(id, { data, expiresAt: this.expiresAt(ttl) });
+    this.entries.set(id, { data, expiresAt: this.expiresAt(ttl), fields: undefined });
     if (this.entries.size > this.maxEntries) this.evictOldest();
   }
 

@@ -13,13 +13,15 @@ import { readSessionData } from '../../../src/testing/index.js';
 import { redisCommand } from '../../support/redis-server.js';
 import { PLATFORMS, SECRET, http, idOf, listen, sessionCookie, startApp } from '../../support/session-app.js';
 import { MonitorTap, commandStats, describeRedis, startTopology, statsDelta, type RedisTopology, type TopologyKind } from './support.js';
-import { FieldNames, decodeFieldRecord } from '../../../src/records/field-record.js';
+import { FieldNames } from '../../../src/records/field-record.js';
 
-/** The fields of a stored per-key record (one string value: a JSON map of base64 fields). */
-function fieldsOf(value: Buffer | null): Record<string, Buffer> {
-  const fields = decodeFieldRecord(value);
-  if (!fields) throw new Error('not a field record');
-  return Object.fromEntries([...fields].map(([field, bytes]) => [field, Buffer.from(bytes)]));
+/** The fields of a stored per-key record: a Redis hash, raw bytes per field. */
+async function fieldsAt(client: Redis | Cluster, key: string): Promise<Record<string, Buffer>> {
+  const reply = (await client.callBuffer('HGETALL', key)) as Buffer[];
+  if (reply.length === 0) throw new Error(`no record at ${key}`);
+  const fields: Record<string, Buffer> = {};
+  for (let i = 0; i < reply.length; i += 2) fields[reply[i]!.toString()] = reply[i + 1]!;
+  return fields;
 }
 
 const MARKER = 'plaintext-marker';
@@ -96,7 +98,7 @@ describe.each(PLATFORMS)('Redis field records (%s)', (platform) => {
 
       it('with AesGcmEncryptor, no raw record field holds the plaintext JSON of a value, and the app reads them all back', async () => {
         const cookie = await start('/fill', encrypted);
-        const raw = fieldsOf(await inspector.getBuffer(`enc:${idOf(cookie)}`));
+        const raw = await fieldsAt(inspector, `enc:${idOf(cookie)}`);
         // One field per top-level key, plus the metadata field; with an encryptor the key names
         // are opaque too (an HMAC under the module secret).
         const names = new FieldNames(SECRET);
@@ -115,7 +117,7 @@ describe.each(PLATFORMS)('Redis field records (%s)', (platform) => {
         expect(body).toEqual({ secretA: `${MARKER}-alpha`, cart: [`${MARKER}-item`, { sku: `${MARKER}-sku` }], count: 41 });
         // A change of one key re-encrypts that field (fresh nonce) and leaves the others' bytes as they were.
         await http(encrypted).get('/set/count?v=42').set('Cookie', cookie).expect(200);
-        const after = fieldsOf(await inspector.getBuffer(`enc:${idOf(cookie)}`));
+        const after = await fieldsAt(inspector, `enc:${idOf(cookie)}`);
         expect(after[name('secretA')]!.equals(raw[name('secretA')]!)).toBe(true);
         expect(after[name('cart')]!.equals(raw[name('cart')]!)).toBe(true);
         expect(after[name('count')]!.equals(raw[name('count')]!)).toBe(false);
@@ -128,7 +130,7 @@ describe.each(PLATFORMS)('Redis field records (%s)', (platform) => {
 
       it('control: without an encryptor the same fields are plaintext JSON (so the check above can see a leak)', async () => {
         const cookie = await start('/fill', plain);
-        const raw = fieldsOf(await inspector.getBuffer(`plain:${idOf(cookie)}`));
+        const raw = await fieldsAt(inspector, `plain:${idOf(cookie)}`);
         expect(raw['d:secretA']!.toString('utf8')).toBe(JSON.stringify({ secretA: `${MARKER}-alpha` }));
         expect(raw['d:count']!.toString('utf8')).toBe('{"count":41}');
       });
@@ -164,42 +166,43 @@ describe.each(PLATFORMS)('Redis field records (%s)', (platform) => {
       return statsDelta(before, await commandStats(port));
     }
 
-    it('changing one key of a 5-key session: 1 GET + 1 EVALSHA, which carries only that field and `m`', async () => {
+    it('changing one key of a 5-key session: 1 HGETALL + 1 EVALSHA, which carries only that field and `m`', async () => {
       const cookie = await start('/five', app);
       const key = `sess:${idOf(cookie)}`;
       const change = () => http(app).get('/set/k3?v=changed').set('Cookie', cookie).expect(200);
 
       const delta = await countCommands(change);
-      // Client round trips: GET and EVALSHA (the script is cached since the session was created);
-      // the script itself runs one GET (to merge) and one SET with PX.
-      expect(delta).toEqual({ get: 2, evalsha: 1, set: 1 });
+      // Client round trips: HGETALL and EVALSHA (the script is cached since the session was
+      // created); the script checks the record exists, sets the two fields and renews the TTL.
+      // Nothing decodes or re-encodes the record.
+      expect(delta).toEqual({ hgetall: 1, evalsha: 1, exists: 1, hset: 1, pexpire: 1 });
       report.push(`change 1 key of 5: ${JSON.stringify(delta)}`);
 
       const { commands } = await monitor.record(port, () => http(app).get('/set/k3?v=changed-again').set('Cookie', cookie).expect(200));
       const trips = commands.filter((c) => !c.lua);
-      expect(trips.map((c) => c.name)).toEqual(['GET', 'EVALSHA']);
+      expect(trips.map((c) => c.name)).toEqual(['HGETALL', 'EVALSHA']);
       const evalsha = trips[1]!;
       // EVALSHA sha numkeys key | ARGV: mode ttl nset (field value)*nset [fields to delete]
       const [, numkeys, scriptKey, mode, , nset, ...pairs] = evalsha.args;
       expect({ numkeys, scriptKey, mode, nset }).toEqual({ numkeys: '1', scriptKey: key, mode: 'u', nset: '2' });
       expect(pairs).toHaveLength(4); // ARGV count 7: nothing but `m` and `d:k3`, no deletions
       expect([pairs[0], pairs[2]].sort()).toEqual(['d:k3', 'm']);
-      // Values travel base64-encoded (the record is a JSON map of base64 fields).
-      const sent = pairs.map((value) => Buffer.from(value, 'base64').toString('utf8')).join(' ');
+      // Values travel as they are stored: raw bytes, one hash field each.
+      const sent = pairs.join(' ');
       expect(sent).toContain('changed-again');
       expect(sent).not.toContain('initial-');
-      const set = commands.filter((c) => c.lua && c.name === 'SET');
-      expect(set).toHaveLength(1);
-      expect(set[0]!.args).toContain('PX');
+      const inScript = commands.filter((c) => c.lua).map((c) => c.name);
+      expect(inScript).toEqual(['EXISTS', 'HSET', 'PEXPIRE']);
+      expect(commands.filter((c) => c.lua && c.name === 'HSET')[0]!.args).toHaveLength(5); // key + 2 pairs
       // And the other four keys are intact.
       const { body } = await http(app).get('/all').set('Cookie', cookie).expect(200);
       expect(body).toEqual({ k1: 'initial-k1', k2: 'initial-k2', k3: 'changed-again', k4: 'initial-k4', k5: 'initial-k5' });
     });
 
-    it('a read-only request is one GET and nothing else', async () => {
+    it('a read-only request is one HGETALL and nothing else', async () => {
       const cookie = await start('/five', app);
       const delta = await countCommands(() => http(app).get('/all').set('Cookie', cookie).expect(200));
-      expect(delta).toEqual({ get: 1 });
+      expect(delta).toEqual({ hgetall: 1 });
       report.push(`read only: ${JSON.stringify(delta)}`);
     });
 
@@ -208,10 +211,10 @@ describe.each(PLATFORMS)('Redis field records (%s)', (platform) => {
       await redisCommand(port, ['SCRIPT', 'FLUSH']);
       const first = await countCommands(() => http(app).get('/set/k1?v=x').set('Cookie', cookie).expect(200));
       // EVALSHA answers NOSCRIPT (a failed call, still counted), EVAL runs and caches the script.
-      expect(first).toEqual({ get: 2, evalsha: 1, eval: 1, set: 1 });
+      expect(first).toEqual({ hgetall: 1, evalsha: 1, eval: 1, exists: 1, hset: 1, pexpire: 1 });
       report.push(`first write after SCRIPT FLUSH: ${JSON.stringify(first)}`);
       const second = await countCommands(() => http(app).get('/set/k1?v=y').set('Cookie', cookie).expect(200));
-      expect(second).toEqual({ get: 2, evalsha: 1, set: 1 });
+      expect(second).toEqual({ hgetall: 1, evalsha: 1, exists: 1, hset: 1, pexpire: 1 });
     });
   });
 });

@@ -4,13 +4,13 @@ import type { Redis } from 'ioredis';
 import { RedisStore, RedisStoreTimeoutError } from '../../../src/redis/index.js';
 
 // Enough of a client to pass the duck-typed check; these tests never send a command.
-const fakeClient = { getBuffer() {}, set() {}, unlink() {}, pexpire() {} } as unknown as Redis;
+const fakeClient = { getBuffer() {}, set() {}, unlink() {}, pexpire() {}, callBuffer() {} } as unknown as Redis;
 
 describe('RedisStore options', () => {
   it('needs a client', () => {
     expect(() => new RedisStore(undefined as never)).toThrow(TypeError);
     expect(() => new RedisStore({} as never)).toThrow(/`client` is required/);
-    expect(() => new RedisStore({ client: {} as Redis })).toThrow(/not an ioredis Redis or Cluster \(missing getBuffer, set, unlink, pexpire\)/);
+    expect(() => new RedisStore({ client: {} as Redis })).toThrow(/not an ioredis Redis or Cluster \(missing getBuffer, set, unlink, pexpire, callBuffer\)/);
   });
 
   it('accepts a string or function prefix only', () => {

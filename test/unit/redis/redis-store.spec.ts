@@ -236,6 +236,86 @@ describeRedis('RedisStore on a single Redis node', () => {
     expect(mine[0].hasRef()).toBe(false);
   });
 
+  describe('per-key records: a hash, changed field by field', () => {
+    const patchOf = (set: Record<string, string>, unset: string[] = []) => ({
+      set: new Map(Object.entries(set).map(([field, value]) => [field, bytes(value)])),
+      unset,
+    });
+    const hash = async (key: string) => {
+      const reply = (await client.callBuffer('HGETALL', key)) as Buffer[];
+      const fields: Record<string, string> = {};
+      for (let i = 0; i < reply.length; i += 2) fields[reply[i]!.toString()] = reply[i + 1]!.toString();
+      return fields;
+    };
+    const asText = (fields: ReadonlyMap<string, Uint8Array> | null) =>
+      fields && Object.fromEntries([...fields].map(([field, value]) => [field, Buffer.from(value).toString()]));
+
+    beforeEach(async () => {
+      await client.flushall();
+    });
+
+    it('create writes a hash of raw values with a TTL; update sets and deletes only the named fields and renews the TTL', async () => {
+      expect(await store.patch('h1', patchOf({ m: 'meta', 'd:a': 'A', 'd:b': 'B' }), 60, 'create')).toBe(true);
+      expect(await client.type('sess:h1')).toBe('hash');
+      expect(await hash('sess:h1')).toEqual({ m: 'meta', 'd:a': 'A', 'd:b': 'B' });
+      expect(await client.pttl('sess:h1')).toBeGreaterThan(59_000);
+
+      expect(await store.patch('h1', patchOf({ 'd:a': 'A2', 'd:c': 'C' }, ['d:b']), 120, 'update')).toBe(true);
+      expect(await hash('sess:h1')).toEqual({ m: 'meta', 'd:a': 'A2', 'd:c': 'C' });
+      expect(await client.pttl('sess:h1')).toBeGreaterThan(119_000);
+      expect(asText(await store.readFields('h1', 3600))).toEqual({ m: 'meta', 'd:a': 'A2', 'd:c': 'C' });
+    });
+
+    it('an update of a removed record returns false and recreates nothing', async () => {
+      await store.patch('gone', patchOf({ m: 'meta' }), 60, 'create');
+      await store.remove('gone');
+      expect(await store.patch('gone', patchOf({ 'd:a': 'late' }), 60, 'update')).toBe(false);
+      expect(await client.exists('sess:gone')).toBe(0);
+    });
+
+    it('a create replaces whatever the key held', async () => {
+      await store.patch('c1', patchOf({ m: 'old', 'd:stale': 'x' }), 60, 'create');
+      await store.patch('c1', patchOf({ m: 'new' }), 60, 'create');
+      expect(await hash('sess:c1')).toEqual({ m: 'new' });
+      await client.set('sess:c2', 'a string value', 'PX', 60_000);
+      expect(await store.patch('c2', patchOf({ m: 'new' }), 60, 'create')).toBe(true);
+      expect(await hash('sess:c2')).toEqual({ m: 'new' });
+    });
+
+    it('thousands of fields in one patch (the script sends them to HSET/HDEL in chunks)', async () => {
+      const many = Object.fromEntries(Array.from({ length: 2500 }, (_, i) => [`d:k${i}`, `v${i}`]));
+      expect(await store.patch('big', patchOf({ m: 'meta', ...many }), 60, 'create')).toBe(true);
+      expect(await client.hlen('sess:big')).toBe(2501);
+      const unset = Array.from({ length: 2100 }, (_, i) => `d:k${i}`);
+      expect(await store.patch('big', patchOf({ 'd:new': 'n' }, unset), 60, 'update')).toBe(true);
+      const fields = await hash('sess:big');
+      expect(Object.keys(fields)).toHaveLength(402);
+      expect(fields['d:k2100']).toBe('v2100');
+      expect(fields['d:k2099']).toBeUndefined();
+      expect(fields['d:new']).toBe('n');
+    });
+
+    it('read() returns the record in the JSON form MemoryStore keeps (readSessionData decodes it)', async () => {
+      await store.patch('r1', patchOf({ m: 'meta', 'd:a': 'A' }), 60, 'create');
+      const json = JSON.parse((await store.read('r1', 3600))!.toString());
+      expect(json).toEqual({ m: Buffer.from('meta').toString('base64'), 'd:a': Buffer.from('A').toString('base64') });
+      expect(await store.read('missing', 3600)).toBeNull();
+    });
+
+    it('a record written in the earlier layout (one JSON string) is still read and merged in that layout, with its TTL', async () => {
+      const legacy = { m: Buffer.from('meta').toString('base64'), 'd:a': Buffer.from('A').toString('base64'), 'd:b': Buffer.from('B').toString('base64') };
+      await client.set('sess:old', JSON.stringify(legacy), 'PX', 60_000);
+      expect(asText(await store.readFields('old', 3600))).toEqual({ m: 'meta', 'd:a': 'A', 'd:b': 'B' });
+      expect(await store.patch('old', patchOf({ 'd:a': 'A2' }, ['d:b']), 90, 'update')).toBe(true);
+      expect(await client.type('sess:old')).toBe('string');
+      expect(asText(await store.readFields('old', 3600))).toEqual({ m: 'meta', 'd:a': 'A2' });
+      expect(await client.pttl('sess:old')).toBeGreaterThan(89_000);
+      // A value that is no record (a blob from write()) reads as no session, never as an error.
+      await store.write('blob', bytes('not a record'), 3600, 60);
+      expect(await store.readFields('blob', 3600)).toBeNull();
+    });
+  });
+
   it('works against the server the harness started, not the shared one', async () => {
     expect(server.port).not.toBe(6379);
     expect(await redisCommand(server.port, ['PING'])).toBe('PONG');
