@@ -10,7 +10,7 @@
 // the server's CPU µs per request (the steadiest number on a 2-core machine).
 import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
-import { commandCosts, pinLoadGenerator, sessionCostsBetween, startRedis, startVariant } from './lib/processes.mjs';
+import { commandCosts, pinLoadGenerator, redisCommand, sessionCostsBetween, startRedis, startVariant } from './lib/processes.mjs';
 
 pinLoadGenerator();
 import { median } from './lib/report.mjs';
@@ -31,6 +31,9 @@ const entries = [{ label: 'bare', variant: 'bare' }, ...specs.map((s) => {
 })];
 
 const redis = entries.some((e) => e.variant.endsWith('redis')) ? await startRedis() : undefined;
+// SLOWLOG with a 100 µs threshold (Redis's default is 10 ms): how many session commands come near it.
+if (redis) await redisCommand(redis.port, 'CONFIG', 'SET', 'slowlog-log-slower-than', '100');
+let slowCommands;
 const runs = [];
 try {
   // Fresh processes every round (a process can be persistently faster or slower than another
@@ -76,6 +79,7 @@ try {
     }
     await Promise.all(entries.map((e) => e.server.stop()));
   }
+  if (redis) slowCommands = await redisCommand(redis.port, 'SLOWLOG', 'LEN');
 } finally {
   await Promise.allSettled(entries.map((e) => e.server?.stop()));
   await redis?.stop();
@@ -101,3 +105,4 @@ for (const route of routes) {
     }
   }
 }
+if (slowCommands !== undefined) console.log(`\nRedis SLOWLOG: ${slowCommands} command(s) took over 100 µs in Redis during the whole run`);

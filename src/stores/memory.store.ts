@@ -23,33 +23,43 @@ export interface MemoryStoreOptions {
   fallbackTtl?: number;
 }
 
-interface Entry {
-  /**
-   * What was written: a caller's bytes, or a per-key record as its JSON text. A string is the
-   * compact form: a Buffer per session adds a typed-array object and pins a shared 8 KiB slab.
-   */
-  data: Uint8Array | string;
+/** Bytes a caller wrote with `write()`, kept as they are. */
+interface BytesEntry {
+  readonly bytes: Uint8Array;
   expiresAt: number;
-  /** `data` decoded as a field record, kept once a session is read (it is read again soon). */
-  fields: ReadonlyMap<string, Uint8Array> | null | undefined;
 }
 
 /**
- * The entry's record decoded as fields, kept with the data it came from (never mutated: a patch
- * builds a new map), so a session read on every request is decoded once per write.
+ * A stored session: a caller's bytes, or (every record the module writes) one flat string, the
+ * expiry time in base 36 followed by the record's JSON text. One string per session and nothing
+ * else: the garbage collector marks a leaf string cheaply, while an entry object, a boxed number
+ * and a Buffer per session made every collection slower as the store grew.
  */
-function fieldsOf(entry: Entry): ReadonlyMap<string, Uint8Array> | null {
-  if (entry.fields === undefined) entry.fields = typeof entry.data === 'string' ? decodeFieldRecordText(entry.data) : decodeFieldRecord(entry.data);
-  return entry.fields;
+type Stored = string | BytesEntry;
+
+const EXPIRY_DIGITS = 9; // base 36: up to 36^9 ms, the year 5138
+const MAX_EXPIRY = 36 ** EXPIRY_DIGITS - 1;
+/** Sessions whose decoded fields are kept (the ones in use); the oldest decoded goes first. */
+const DECODED_LIMIT = 10_000;
+
+function expiryOf(stored: Stored): number {
+  if (typeof stored !== 'string') return stored.expiresAt;
+  let value = 0;
+  for (let i = 0; i < EXPIRY_DIGITS; i++) {
+    const code = stored.charCodeAt(i);
+    value = value * 36 + (code <= 0x39 ? code - 0x30 : code - 0x57); // 0-9, a-z
+  }
+  return value;
 }
 
 /**
- * The text as one flat string. JSON.stringify returns a rope of the chunks it was built in
- * (measured: 457 B held for a 286-character record, 312 B once flat); a UTF-8 round trip through
- * the Buffer pool is the cheapest copy that comes out flat.
+ * The stored string as one flat string. Concatenation and JSON.stringify return ropes of the
+ * pieces they were built from (measured: 457 B held for a 286-character record, 312 B once flat);
+ * a UTF-8 round trip through the Buffer pool is the cheapest copy that comes out flat.
  */
-function flatText(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
+function textRecord(expiresAt: number, text: string): string {
+  const expiry = Math.min(MAX_EXPIRY, Math.ceil(expiresAt)).toString(36).padStart(EXPIRY_DIGITS, '0');
+  return Buffer.from(expiry + text, 'utf8').toString('utf8');
 }
 
 /**
@@ -66,7 +76,8 @@ export class MemoryStore
   readonly fallbackTtl: number | undefined;
   private readonly fallbackSeconds: number;
   // A Map iterates in insertion order, which makes "oldest first" eviction O(1).
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Stored>();
+  private readonly decoded = new Map<string, { stored: string; fields: ReadonlyMap<string, Uint8Array> | null }>();
   private readonly users = new Map<string, Map<string, UserSessionEntry>>();
   private readonly handles = new Map<string, string>();
   private readonly locks = new LocalLockTable();
@@ -97,10 +108,10 @@ export class MemoryStore
   }
 
   async read(id: string): Promise<Uint8Array | null> {
-    const entry = this.live(id);
-    if (entry === undefined) return null;
+    const stored = this.live(id);
+    if (stored === undefined) return null;
     // Made per call rather than kept: the bytes would double what an active session costs.
-    return typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : entry.data;
+    return typeof stored === 'string' ? Buffer.from(stored.substring(EXPIRY_DIGITS), 'utf8') : stored.bytes;
   }
 
   /** `data` may also be text, stored as it is and read back as its UTF-8 bytes. */
@@ -110,7 +121,7 @@ export class MemoryStore
   }
 
   async update(id: string, data: Uint8Array | string, lifetime: number, ttl: number): Promise<string | null> {
-    if (!this.live(id)) return null;
+    if (this.live(id) === undefined) return null;
     return this.write(id, data, lifetime, ttl);
   }
 
@@ -120,35 +131,46 @@ export class MemoryStore
     const before = this.entries.get(id);
     const bytes = await this.read(id);
     if (bytes === null) return null;
-    // Unchanged since the read (a write replaces the entry): its kept decoding is current.
-    const entry = this.entries.get(id);
-    return entry !== undefined && entry === before ? fieldsOf(entry) : decodeFieldRecord(bytes);
+    // Unchanged since the read: its kept decoding (if any) is current.
+    const stored = this.entries.get(id);
+    return typeof stored === 'string' && stored === before ? this.fieldsOf(id, stored) : decodeFieldRecord(bytes);
   }
 
   async patch(id: string, patch: SessionFieldPatch, ttl: number, mode: 'create' | 'update'): Promise<boolean> {
     const current = mode === 'update' ? this.live(id) : undefined;
-    if (mode === 'update' && !current) return false;
+    if (mode === 'update' && current === undefined) return false;
     // A session that was being read stays decoded after the write; a new one is decoded when it is first read.
-    const wasRead = current?.fields !== undefined;
-    const decoded = current && fieldsOf(current);
-    if (decoded === null) return false;
+    const wasRead = typeof current === 'string' && this.decoded.get(id)?.stored === current;
+    const before = current === undefined ? new Map<string, Uint8Array>() : typeof current === 'string' ? this.fieldsOf(id, current) : decodeFieldRecord(current.bytes);
+    if (before === null) return false;
     // Merged and stored with no await in between: no other request's patch can interleave.
-    const fields = applyFieldPatch(decoded ?? new Map(), patch);
-    const record = flatText(encodeFieldRecordText(fields));
-    const written = mode === 'create' ? (await this.write(id, record, 0, ttl), true) : (await this.update(id, record, 0, ttl)) !== null;
+    const fields = applyFieldPatch(before, patch);
+    const text = encodeFieldRecordText(fields);
+    const written = mode === 'create' ? (await this.write(id, text, 0, ttl), true) : (await this.update(id, text, 0, ttl)) !== null;
     const stored = this.entries.get(id);
-    if (written && wasRead && stored?.data === record) stored.fields = fields;
+    if (written && wasRead && typeof stored === 'string') this.remember(id, stored, fields);
     return written;
   }
 
   async remove(id: string): Promise<void> {
     this.entries.delete(id);
+    this.decoded.delete(id);
   }
 
   async touch(id: string, ttl: number): Promise<boolean> {
-    const entry = this.live(id);
-    if (entry) entry.expiresAt = this.expiresAt(ttl);
-    return entry !== undefined;
+    const stored = this.live(id);
+    if (stored === undefined) return false;
+    const expiresAt = this.expiresAt(ttl);
+    if (typeof stored !== 'string') {
+      stored.expiresAt = expiresAt;
+      return true;
+    }
+    // The record is unchanged: its kept decoding follows it to the new string.
+    const renewed = textRecord(expiresAt, stored.substring(EXPIRY_DIGITS));
+    this.entries.set(id, renewed);
+    const decoded = this.decoded.get(id);
+    if (decoded?.stored === stored) decoded.stored = renewed;
+    return true;
   }
 
   async acquireLock(id: string, token: string, ttl: number): Promise<boolean> {
@@ -191,6 +213,7 @@ export class MemoryStore
   close(): void {
     clearInterval(this.sweeper);
     this.entries.clear();
+    this.decoded.clear();
     this.users.clear();
     this.handles.clear();
   }
@@ -198,8 +221,29 @@ export class MemoryStore
   private put(id: string, data: Uint8Array | string, ttl: number): void {
     // Re-inserting moves the entry to the young end, so eviction takes the least recently written.
     this.entries.delete(id);
-    this.entries.set(id, { data, expiresAt: this.expiresAt(ttl), fields: undefined });
+    const expiresAt = this.expiresAt(ttl);
+    this.entries.set(id, typeof data === 'string' ? textRecord(expiresAt, data) : { bytes: data, expiresAt });
     if (this.entries.size > this.maxEntries) this.evictOldest();
+  }
+
+  /** A text record's fields, decoded once per write of it and kept while the session is in use. */
+  private fieldsOf(id: string, stored: string): ReadonlyMap<string, Uint8Array> | null {
+    const kept = this.decoded.get(id);
+    if (kept !== undefined && kept.stored === stored) return kept.fields;
+    const fields = decodeFieldRecordText(stored.substring(EXPIRY_DIGITS));
+    this.remember(id, stored, fields);
+    return fields;
+  }
+
+  private remember(id: string, stored: string, fields: ReadonlyMap<string, Uint8Array> | null): void {
+    const kept = this.decoded.get(id);
+    if (kept !== undefined) {
+      kept.stored = stored;
+      kept.fields = fields;
+      return;
+    }
+    if (this.decoded.size >= DECODED_LIMIT) this.decoded.delete(this.decoded.keys().next().value!);
+    this.decoded.set(id, { stored, fields });
   }
 
   /** `ttl <= 0` (or not a number) keeps the record for the fallback, as RedisStore does. */
@@ -214,24 +258,31 @@ export class MemoryStore
     this.handles.delete(handle);
   }
 
-  private live(id: string): Entry | undefined {
-    const entry = this.entries.get(id);
-    if (entry && entry.expiresAt <= Date.now()) {
+  private live(id: string): Stored | undefined {
+    const stored = this.entries.get(id);
+    if (stored !== undefined && expiryOf(stored) <= Date.now()) {
       this.entries.delete(id);
+      this.decoded.delete(id);
       return undefined;
     }
-    return entry;
+    return stored;
   }
 
   private evictOldest(): void {
     const oldest = this.entries.keys().next();
-    if (!oldest.done) this.entries.delete(oldest.value);
+    if (!oldest.done) {
+      this.entries.delete(oldest.value);
+      this.decoded.delete(oldest.value);
+    }
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const [id, entry] of this.entries) {
-      if (entry.expiresAt <= now) this.entries.delete(id);
+    for (const [id, stored] of this.entries) {
+      if (expiryOf(stored) <= now) {
+        this.entries.delete(id);
+        this.decoded.delete(id);
+      }
     }
     for (const [userId, sessions] of this.users) {
       for (const [handle, entry] of sessions) if (entry.expiresAt <= now) this.dropIndex(userId, handle);

@@ -91,6 +91,68 @@ describe('MemoryStore', () => {
     expect(await defaults.read('a')).toEqual(bytes('x'));
   });
 
+  describe('per-key records, kept as one string each', () => {
+    const patchOf = (set: Record<string, string>, unset: string[] = []) => ({
+      set: new Map(Object.entries(set).map(([field, value]) => [field, bytes(value)])),
+      unset,
+    });
+    const asText = (fields: ReadonlyMap<string, Uint8Array> | null) =>
+      fields && Object.fromEntries([...fields].map(([field, value]) => [field, Buffer.from(value).toString()]));
+
+    it('read() returns the record as JSON of base64 fields; a patch merges into it', async () => {
+      const store = make();
+      await store.patch('p', patchOf({ m: 'meta', 'd:a': 'A', 'd:b': 'B' }), 60, 'create');
+      expect(JSON.parse(Buffer.from((await store.read('p'))!).toString())).toEqual({
+        m: Buffer.from('meta').toString('base64'),
+        'd:a': Buffer.from('A').toString('base64'),
+        'd:b': Buffer.from('B').toString('base64'),
+      });
+      expect(asText(await store.readFields('p'))).toEqual({ m: 'meta', 'd:a': 'A', 'd:b': 'B' });
+      await store.patch('p', patchOf({ 'd:a': 'A2' }, ['d:b']), 60, 'update');
+      expect(asText(await store.readFields('p'))).toEqual({ m: 'meta', 'd:a': 'A2' });
+    });
+
+    it('touch keeps the record and its decoding, and moves only its expiry', async () => {
+      const store = make();
+      await store.patch('t', patchOf({ m: 'meta', 'd:k': 'v' }), 0.15, 'create');
+      expect(asText(await store.readFields('t'))).toEqual({ m: 'meta', 'd:k': 'v' });
+      await sleep(100);
+      expect(await store.touch('t', 0.3)).toBe(true);
+      await sleep(100); // past the first expiry, within the second
+      expect(asText(await store.readFields('t'))).toEqual({ m: 'meta', 'd:k': 'v' });
+      await store.patch('t', patchOf({ 'd:k': 'w' }), 0.3, 'update');
+      expect(asText(await store.readFields('t'))).toEqual({ m: 'meta', 'd:k': 'w' });
+      await sleep(350);
+      expect(await store.readFields('t')).toBeNull();
+    });
+
+    it('a text written with write() reads back as its UTF-8 bytes; non-ASCII key names survive', async () => {
+      const store = make();
+      await store.write('s', 'héllo ключ 🍪', 1, 60);
+      expect(Buffer.from((await store.read('s'))!).toString('utf8')).toBe('héllo ключ 🍪');
+      await store.patch('u', patchOf({ m: 'meta', 'd:ключ': 'значение' }), 60, 'create');
+      expect(asText(await store.readFields('u'))).toEqual({ m: 'meta', 'd:ключ': 'значение' });
+    });
+
+    it('expires on the millisecond it was given (fractional TTLs round up), and a far TTL is kept', async () => {
+      const store = make();
+      await store.patch('f', patchOf({ m: 'meta' }), 0.0505, 'create');
+      expect(await store.readFields('f')).not.toBeNull();
+      await sleep(80);
+      expect(await store.readFields('f')).toBeNull();
+      await store.patch('far', patchOf({ m: 'meta' }), 10 * 365 * 24 * 3600, 'create');
+      expect(asText(await store.readFields('far'))).toEqual({ m: 'meta' });
+    });
+
+    it('a session read by more requests than it keeps decodings for still reads correctly', async () => {
+      const store = make();
+      for (let i = 0; i < 10_050; i++) await store.patch(`s${i}`, patchOf({ m: 'meta', 'd:i': String(i) }), 60, 'create');
+      for (let i = 0; i < 10_050; i++) await store.readFields(`s${i}`);
+      expect(asText(await store.readFields('s0'))).toEqual({ m: 'meta', 'd:i': '0' });
+      expect(asText(await store.readFields('s10049'))).toEqual({ m: 'meta', 'd:i': '10049' });
+    });
+  });
+
   it('rejects a bad fallbackTtl', () => {
     for (const fallbackTtl of [0, -1, Number.NaN, Infinity, '60' as unknown as number]) {
       expect(() => new MemoryStore({ fallbackTtl })).toThrow(/fallbackTtl/);
