@@ -10,7 +10,7 @@
 // the server's CPU µs per request (the steadiest number on a 2-core machine).
 import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
-import { commandCosts, pinLoadGenerator, redisCommand, sessionCostsBetween, startRedis, startVariant } from './lib/processes.mjs';
+import { commandCosts, idle, measuring, pinLoadGenerator, redisCommand, sessionCostsBetween, startRedis, startVariant } from './lib/processes.mjs';
 
 pinLoadGenerator();
 import { median } from './lib/report.mjs';
@@ -41,18 +41,21 @@ try {
   const start = async () => {
     for (const e of entries) {
       e.server = await startVariant(e.variant, { redisPort: redis?.port, env: e.lib ? { BENCH_LIB: e.lib } : {} });
+      idle(e.server);
       e.cookies = { read: await seedCookies(e.server, 50), write: await seedCookies(e.server, 50) };
       if (!e.variant.startsWith('bare')) await checkSeeded(e.server, e.cookies.read[0]);
     }
   };
   const once = async (e, route, seconds) => {
     const r = ROUTES[route];
+    measuring(e.server);
     await waitForQuiet({ timeout: 10_000 });
     const before = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
     const statsBefore = redis ? await commandCosts(redis.port) : undefined;
     const gcBefore = (await e.server.call('stats')).gc;
     const result = await runLoad({ url: e.server.url, route: r, cookies: r.cookies ? e.cookies[r.cookies] : null, connections: 50, duration: seconds });
     const after = cpuSnapshot([e.server.pid, redis?.pid ?? e.server.pid]);
+    idle(e.server);
     const cpu = cpuBetween(before, after, e.server.pid, redis?.pid ?? e.server.pid);
     const commands = redis ? sessionCostsBetween(statsBefore, await commandCosts(redis.port)) : {};
     const gcAfter = (await e.server.call('stats')).gc;

@@ -7,7 +7,8 @@
 //   BENCH_DURATION=2       seconds per run (variant x route x round)
 //   BENCH_ROUNDS=5         interleaved rounds
 //   BENCH_CONNECTIONS=50   concurrent connections
-//   BENCH_WARMUP=3         seconds of warm-up per variant x route after each round's (re)start
+//   BENCH_WARMUP=1         seconds of warm-up per variant x route after each round's (re)start
+//   BENCH_PREWARM=1        seconds of unmeasured load right before each measured run
 //   BENCH_VARIANTS=a,b     subset of variants (bare and bare-interceptor always run: the denominator and the floor)
 //   BENCH_ROUTES=read,new  subset of routes
 //   BENCH_MEMORY=0         skip the memory-per-session measurement
@@ -21,7 +22,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSeeded, ROUTES, runLoad, seedCookies } from './lib/load.mjs';
-import { PINNED, commandCosts, pinLoadGenerator, sessionCommandsBetween, sessionCostsBetween, startRedis, startVariant } from './lib/processes.mjs';
+import { PINNED, commandCosts, idle, measuring, pinLoadGenerator, sessionCommandsBetween, sessionCostsBetween, startRedis, startVariant } from './lib/processes.mjs';
 
 pinLoadGenerator();
 import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
@@ -46,7 +47,11 @@ const config = {
   connections: Math.round(numberFrom('BENCH_CONNECTIONS', 50)),
   // Per variant x route, every round: ~12 s of load per fresh process before its first measured
   // run. The module's code keeps getting faster for ~10 s of load (JIT); 0.5 s measured cold code.
-  warmup: numberFrom('BENCH_WARMUP', quick ? 1 : 3),
+  warmup: numberFrom('BENCH_WARMUP', 1),
+  // Load right before each measured run, unmeasured: a process left idle while the nine others
+  // run comes back slower (V8 ages and flushes code it has not run lately), by up to 2x for
+  // the apps with the most code on the request path (measured 2026-12-06).
+  prewarm: numberFrom('BENCH_PREWARM', 1),
   variants: env.BENCH_VARIANTS ? ['bare', 'bare-interceptor', ...env.BENCH_VARIANTS.split(',').filter((v) => !v.startsWith('bare'))] : ALL_VARIANTS,
   routes: env.BENCH_ROUTES ? env.BENCH_ROUTES.split(',') : Object.keys(ROUTES),
   memory: env.BENCH_MEMORY !== '0',
@@ -57,7 +62,7 @@ const config = {
 for (const v of config.variants) if (!ALL_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}`);
 for (const r of config.routes) if (!ROUTES[r]) throw new Error(`unknown route ${r}`);
 const defaultRun =
-  !quick && ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_CONNECTIONS', 'BENCH_WARMUP', 'BENCH_VARIANTS', 'BENCH_ROUTES', 'BENCH_MEMORY', 'BENCH_MEMORY_SESSIONS'].every((n) => !env[n]);
+  !quick && ['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_CONNECTIONS', 'BENCH_WARMUP', 'BENCH_PREWARM', 'BENCH_VARIANTS', 'BENCH_ROUTES', 'BENCH_MEMORY', 'BENCH_MEMORY_SESSIONS'].every((n) => !env[n]);
 
 const callsOf = (costs) => Object.fromEntries(Object.entries(costs).map(([name, c]) => [name, c.calls]));
 const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
@@ -156,6 +161,7 @@ try {
   const startServers = async (round) => {
     for (const variant of config.variants) {
       servers[variant] = await startVariant(variant, { redisPort: redis.port });
+      idle(servers[variant]);
       // One session per connection: /noop and /read share the "read" set, /write has its own.
       const server = servers[variant];
       cookies[variant] = { read: await seedCookies(server, config.connections), write: await seedCookies(server, config.connections) };
@@ -171,6 +177,7 @@ try {
   const measure = async (variant, routeName, duration, round) => {
     const server = servers[variant];
     const route = ROUTES[routeName];
+    measuring(server);
     const quiet = round >= 0 ? await waitForQuiet({ timeout: config.quietTimeout }) : undefined;
     const before = await server.call('stats');
     const redisBefore = await commandCosts(redis.port);
@@ -183,6 +190,7 @@ try {
       duration,
     });
     const cpuAfter = cpuSnapshot([server.pid, redis.pid]);
+    idle(server);
     // Let responses still in flight reach the store before reading the counters.
     await sleep(100);
     const after = await server.call('stats');
@@ -237,7 +245,7 @@ try {
 
   const runs = [];
   const total = config.rounds * config.routes.length * config.variants.length;
-  const minutes = Math.ceil((total * (config.duration + 0.8) + config.rounds * config.variants.length * (config.routes.length * config.warmup + 1.5)) / 60);
+  const minutes = Math.ceil((total * (config.duration + config.prewarm + 0.8) + config.rounds * config.variants.length * (config.routes.length * config.warmup + 1.5)) / 60);
   log(`${config.rounds} interleaved rounds x ${config.routes.length} routes x ${config.variants.length} variants, ${config.duration} s each (~${minutes} min)`);
   for (let round = 0; round < config.rounds; round++) {
     await startServers(round);
@@ -248,6 +256,7 @@ try {
       const shift = round % config.variants.length;
       const order = [...config.variants.slice(shift), ...config.variants.slice(0, shift)];
       for (const variant of order) {
+        await measure(variant, route, config.prewarm, -1);
         const run = await measure(variant, route, config.duration, round);
         runs.push(run);
         if (run.errors || run.non2xx) log(`  ${variant} /${route}: ${run.errors} errors, ${run.non2xx} non-2xx`);

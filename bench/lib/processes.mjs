@@ -54,6 +54,20 @@ export function pinLoadGenerator() {
   pin(process.pid, OTHER_CPUS);
 }
 
+/**
+ * With several variants alive at once, only the one being measured may use the server's CPU:
+ * the idle ones still collect garbage and run timers, and on that CPU they slowed the measured
+ * server by up to 2x (10 processes pinned together; measured 2026-12-06). `measuring(server)`
+ * moves it there for its run, `idle(server)` back to the other CPUs.
+ */
+export function measuring(server) {
+  pin(server.pid, SERVER_CPU);
+}
+
+export function idle(server) {
+  pin(server.pid, OTHER_CPUS);
+}
+
 /** Starts `apps/server.mjs <variant>`; resolves once it listens. */
 export async function startVariant(variant, { redisPort, execArgv = [], env = {} } = {}) {
   const child = fork(SERVER, [variant], {
