@@ -291,6 +291,16 @@ export const VARIANTS = {
 
 // ---- process ---------------------------------------------------------------------------------
 
+/** An inspector session on this process, with a promise-returning `postAsync(method, params)`. */
+async function inspectorSession() {
+  const inspector = await import('node:inspector');
+  const session = new inspector.Session();
+  session.connect();
+  session.postAsync = (method, params) =>
+    new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  return session;
+}
+
 async function main() {
   const make = VARIANTS[variant];
   if (!make) throw new Error(`unknown variant "${variant}"; one of ${Object.keys(VARIANTS).join(', ')}`);
@@ -353,12 +363,8 @@ async function main() {
         case 'profile-start': {
           // The same V8 sampling profiler as `node --cpu-prof`, started after warm-up so the
           // profile holds the steady state only (no bootstrap, no JIT warm-up).
-          const inspector = await import('node:inspector');
-          profiler = new inspector.Session();
-          profiler.connect();
-          const post = (method, params) =>
-            new Promise((resolve, reject) => profiler.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
-          profiler.postAsync = post;
+          profiler = await inspectorSession();
+          const post = profiler.postAsync;
           await post('Profiler.enable');
           await post('Profiler.setSamplingInterval', { interval: message.interval ?? 200 });
           await post('Profiler.start');
@@ -376,11 +382,7 @@ async function main() {
         case 'heap-start': {
           // V8's sampling heap profiler (what `node --heap-prof` writes), keeping the samples of
           // objects already collected: every allocation of the window, not only what survived it.
-          const inspector = await import('node:inspector');
-          profiler = new inspector.Session();
-          profiler.connect();
-          profiler.postAsync = (method, params) =>
-            new Promise((resolve, reject) => profiler.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+          profiler = await inspectorSession();
           await profiler.postAsync('HeapProfiler.enable');
           await profiler.postAsync('HeapProfiler.startSampling', {
             samplingInterval: message.interval ?? 1024,
