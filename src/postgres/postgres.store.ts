@@ -1,5 +1,6 @@
 import { DEFAULT_FALLBACK_TTL } from '../session.constants.js';
 import { decodeFieldRecord } from '../records/field-record.js';
+import { bufferView } from '../records/buffer-view.js';
 import type {
   LockingSessionStore,
   MergeableSessionStore,
@@ -78,12 +79,12 @@ export class PostgresStore implements UpdatableSessionStore, MergeableSessionSto
   }
 
   async write(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string> {
-    await this.runner.run('write', this.sql.write, [id, toBuffer(data), this.ttlSeconds(lifetime, ttl)]);
+    await this.runner.run('write', this.sql.write, [id, bufferView(data), this.ttlSeconds(lifetime, ttl)]);
     return id;
   }
 
   async update(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string | null> {
-    const { rowCount } = await this.runner.run('update', this.sql.update, [id, toBuffer(data), this.ttlSeconds(lifetime, ttl)]);
+    const { rowCount } = await this.runner.run('update', this.sql.update, [id, bufferView(data), this.ttlSeconds(lifetime, ttl)]);
     // A row removed (logout) or expired meanwhile stays gone.
     return rowCount === 1 ? id : null;
   }
@@ -114,7 +115,7 @@ export class PostgresStore implements UpdatableSessionStore, MergeableSessionSto
     const set: Record<string, string> = {};
     const unset = new Set(patch.unset);
     // A field both set and unset ends up absent, as MemoryStore and RedisStore apply a patch.
-    for (const [field, value] of patch.set) if (!unset.has(field)) set[field] = toBuffer(value).toString('base64');
+    for (const [field, value] of patch.set) if (!unset.has(field)) set[field] = bufferView(value).toString('base64');
     const fields = JSON.stringify(set);
     if (mode === 'create') {
       await this.runner.run('write', this.sql.patchCreate, [id, fields, seconds]);
@@ -225,7 +226,3 @@ function fromHex(text: string): Buffer {
   return Buffer.from(text.startsWith('\\x') ? text.slice(2) : text, 'hex');
 }
 
-function toBuffer(data: Uint8Array): Buffer {
-  // A view, not a copy: payloads can be large and are sent once.
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { bufferView } from './buffer-view.js';
 import type { SessionFieldPatch } from '../interfaces/session-store.interface.js';
 
 /**
@@ -32,7 +33,7 @@ export function encodeFieldRecord(fields: ReadonlyMap<string, Uint8Array>): Buff
 /** The record as its JSON text (what MemoryStore keeps: a string costs less than a Buffer). */
 export function encodeFieldRecordText(fields: ReadonlyMap<string, Uint8Array>): string {
   const object: Record<string, string> = {};
-  for (const [field, value] of fields) object[field] = (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)).toString('base64');
+  for (const [field, value] of fields) object[field] = bufferView(value).toString('base64');
   return JSON.stringify(object);
 }
 

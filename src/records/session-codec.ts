@@ -5,6 +5,7 @@ import type { SessionFieldPatch } from '../interfaces/session-store.interface.js
 import { JsonSerializer } from '../serializers/json.serializer.js';
 import { BoundedCache } from '../cache/bounded-cache.js';
 import { plainSessionData } from '../compat/express-session-api.js';
+import { bufferView } from './buffer-view.js';
 import { FieldNames, FLASH_FIELD, PLAIN_DATA_FIELD, TIMES_FIELD, USER_FIELD } from './field-record.js';
 
 /** Server-side facts about a session, kept next to (never inside) the user's data. */
@@ -110,8 +111,6 @@ function metaFrom(raw: unknown): SessionMeta {
 const OPENED_CACHE_ENTRIES = 10_000;
 const OPENED_CACHE_BYTES = 4 * 1024 * 1024;
 
-/** A Buffer view of the same bytes (no copy). */
-const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 /** Objects may have changed inside (nested mutation); a primitive identical to its loaded value has not. */
 const isPrimitive = (value: unknown): boolean => typeof value !== 'object' || value === null;
@@ -171,7 +170,7 @@ export class SessionCodec {
       opened = { data, rekey };
       if (cacheKey !== undefined && this.encryptor) this.openedBlobs.set(cacheKey, opened);
     }
-    const bytes = asBuffer(opened.data);
+    const bytes = bufferView(opened.data);
     if (bytes.length < BLOB_HEADER || bytes[0] !== VERSION) throw new Error('not a session record');
     const metaLength = bytes.readUInt32BE(1 + TIMES_SIZE);
     if (BLOB_HEADER + metaLength > bytes.length) throw new Error('corrupt session record');
@@ -211,7 +210,7 @@ export class SessionCodec {
     this.retiredKeySeen = false;
     const sealedTimes = fields.get(TIMES_FIELD);
     if (!sealedTimes) throw new Error('session record without metadata');
-    const times = asBuffer(this.openField(sealedTimes));
+    const times = bufferView(this.openField(sealedTimes));
     if (times.length !== TIMES_SIZE) throw new Error('corrupt session metadata');
     const { created, accessed } = this.times(times, 0);
     const user = this.fieldText(fields.get(USER_FIELD));
@@ -267,7 +266,7 @@ export class SessionCodec {
   };
 
   private fieldText(sealed: Uint8Array | undefined): string {
-    return sealed ? asBuffer(this.openField(sealed)).toString('utf8') : '';
+    return sealed ? bufferView(this.openField(sealed)).toString('utf8') : '';
   }
 
   /**

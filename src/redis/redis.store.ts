@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_FALLBACK_TTL } from '../session.constants.js';
 import { FIELD_HASH_PATCH_LUA, FIELD_PATCH_LUA, decodeFieldRecord, encodeFieldRecord } from '../records/field-record.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { bufferView } from '../records/buffer-view.js';
 import type {
   LockingSessionStore,
   MergeableSessionStore,
@@ -161,7 +162,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
   async write(id: string, data: Uint8Array, lifetime: number, ttl: number): Promise<string> {
     const key = this.keyOf(id);
     const ms = this.ttlMs(lifetime, ttl);
-    await this.bounded('write', () => this.client.set(key, toBuffer(data), 'PX', ms));
+    await this.bounded('write', () => this.client.set(key, bufferView(data), 'PX', ms));
     return id;
   }
 
@@ -169,7 +170,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     const key = this.keyOf(id);
     const ms = this.ttlMs(lifetime, ttl);
     // XX: a record removed meanwhile (logout) stays removed.
-    const reply = await this.bounded('update', () => this.client.set(key, toBuffer(data), 'PX', ms, 'XX'));
+    const reply = await this.bounded('update', () => this.client.set(key, bufferView(data), 'PX', ms, 'XX'));
     return reply === null ? null : id;
   }
 
@@ -200,7 +201,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
     const operation = mode === 'create' ? 'write' : 'update';
     const head = [mode === 'create' ? 'c' : 'u', String(this.ttlMs(undefined, ttl)), String(patch.set.size)];
     const args: (string | Buffer)[] = head.slice();
-    for (const [field, value] of patch.set) args.push(field, toBuffer(value));
+    for (const [field, value] of patch.set) args.push(field, bufferView(value));
     // A create starts from an empty record: nothing to delete.
     if (mode === 'update') for (const field of patch.unset) args.push(field);
     try {
@@ -210,7 +211,7 @@ export class RedisStore implements UpdatableSessionStore, MergeableSessionStore,
       // in that layout, which it keeps until it expires. A create replaces whatever was there.
       if (!isWrongType(error)) throw error;
       const legacy: string[] = head;
-      for (const [field, value] of patch.set) legacy.push(field, toBuffer(value).toString('base64'));
+      for (const [field, value] of patch.set) legacy.push(field, bufferView(value).toString('base64'));
       legacy.push(...patch.unset);
       return (await this.bounded(operation, () => this.run(STRING_PATCH, key, legacy))) === 1;
     }
@@ -346,7 +347,3 @@ function isWrongType(error: unknown): boolean {
   return String((error as Error | undefined)?.message).startsWith('WRONGTYPE');
 }
 
-function toBuffer(data: Uint8Array): Buffer {
-  // A view, not a copy: payloads can be large and are written once.
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
