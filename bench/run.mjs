@@ -31,7 +31,7 @@ import { measureMemory } from './memory.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH_DIR);
-const ALL_VARIANTS = ['bare', 'bare-interceptor', 'es-memory', 'es-redis', 'es-postgres', 'ours-memory', 'ours-cookie', 'ours-redis', 'ours-postgres', 'ours-passport'];
+const ALL_VARIANTS = ['bare', 'bare-interceptor', 'es-memory', 'es-redis', 'es-postgres', 'ours-memory', 'ours-cookie', 'ours-redis', 'ours-postgres', 'ours-passport', 'minimal-memory', 'minimal-redis'];
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';
 const numberFrom = (name, fallback) => {

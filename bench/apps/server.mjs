@@ -154,6 +154,98 @@ async function bareInterceptor() {
   return { module: FloorModule };
 }
 
+/**
+ * The least a session module that works through a global interceptor (SPEC §1) must do, and
+ * nothing more: the lower bound of that design, not a usable module. For a route whose handler
+ * takes the session: the cookie parsed and its signature checked (HMAC, constant-time compare,
+ * verified cookies cached as ours caches them), one store read and one JSON.parse; after the
+ * handler one JSON.stringify to see whether the session changed; a changed or new session
+ * written as one string (Redis: `SET … PX`) and its cookie set with Max-Age, as the others send
+ * it. No server-side expiry check, no per-key merge, no guard against recreating a destroyed
+ * record, no events, no secret rotation, no error handling, no express-session API on the
+ * object: everything else ours (and express-session, mostly) does.
+ */
+async function minimalSession(storeKind) {
+  const { APP_INTERCEPTOR } = await import('@nestjs/core');
+  const { Injectable, createParamDecorator } = await import('@nestjs/common');
+  const { from, map, mergeMap } = await import('rxjs');
+  const cookie = await import('cookie');
+  const { createHmac, randomBytes, timingSafeEqual } = await import('node:crypto');
+  const ttl = LIFETIME_MS;
+  let store;
+  let close = async () => {};
+  if (storeKind === 'memory') {
+    store = new Map();
+  } else {
+    const { Redis } = await import('ioredis');
+    const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
+    await client.ping();
+    countRedisCommands(client);
+    store = { get: (id) => client.get(`min:${id}`), set: (id, text) => client.set(`min:${id}`, text, 'PX', ttl) };
+    close = async () => void (await client.quit());
+  }
+  const sign = (id) => createHmac('sha256', SECRET).update(id).digest('base64url');
+  const verified = new Map();
+  const idOf = (req) => {
+    const value = cookie.parse(req.headers.cookie ?? '').sid;
+    if (value === undefined) return undefined;
+    let id = verified.get(value);
+    if (id !== undefined) return id;
+    const dot = value.lastIndexOf('.');
+    if (dot <= 0) return undefined;
+    id = value.slice(0, dot);
+    const given = Buffer.from(value.slice(dot + 1));
+    const expected = Buffer.from(sign(id));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (verified.size >= 10_000) verified.clear();
+    verified.set(value, id);
+    return id;
+  };
+  const STATE = Symbol('minimal.session');
+  const loaded = (req, id, text) => (req[STATE] = text == null ? { id: undefined, text: undefined, data: {} } : { id, text, data: JSON.parse(text) });
+  const commit = (req, res) => {
+    const state = req[STATE];
+    const text = JSON.stringify(state.data);
+    if (text === state.text || (state.id === undefined && text === '{}')) return undefined;
+    const id = (state.id ??= randomBytes(24).toString('base64url'));
+    res.append('Set-Cookie', cookie.serialize('sid', `${id}.${sign(id)}`, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: ttl / 1000 }));
+    return store.set(id, text);
+  };
+  class MinimalSessionInterceptor {
+    intercept(context, next) {
+      // In this app a handler that takes an argument takes the session (a real module reads its
+      // decorator's metadata once per route).
+      if (context.getHandler().length === 0) return next.handle();
+      const req = context.getArgByIndex(0);
+      const res = context.getArgByIndex(1);
+      const id = idOf(req);
+      if (storeKind === 'memory') {
+        loaded(req, id, id === undefined ? undefined : store.get(id));
+        return next.handle().pipe(map((value) => (commit(req, res), value)));
+      }
+      const read = id === undefined ? Promise.resolve(null) : store.get(id);
+      return from(read).pipe(
+        mergeMap((text) => (loaded(req, id, text), next.handle())),
+        mergeMap(async (value) => (await commit(req, res), value)),
+      );
+    }
+  }
+  Reflect.decorate([Injectable()], MinimalSessionInterceptor);
+  const MinimalSession = createParamDecorator((_key, context) => context.switchToHttp().getRequest()[STATE].data);
+  const controller = makeController(MinimalSession(), {
+    noop: () => OK,
+    read: (s) => ({ n: s.n }),
+    write: (s) => ({ n: ++s.n }),
+    new: (s) => {
+      Object.assign(s, newSessionData());
+      return { n: s.n };
+    },
+  });
+  class MinimalModule {}
+  Reflect.decorate([Module({ controllers: [controller], providers: [{ provide: APP_INTERCEPTOR, useClass: MinimalSessionInterceptor }] })], MinimalModule);
+  return { module: MinimalModule, store: storeKind === 'memory' ? store : undefined, close };
+}
+
 /** express-session mounted with app.use(), handlers read req.session. */
 async function expressSession(storeKind) {
   const { default: session } = await import('express-session');
@@ -279,6 +371,8 @@ async function oursPassport() {
 export const VARIANTS = {
   bare: () => bare(),
   'bare-interceptor': () => bareInterceptor(),
+  'minimal-memory': () => minimalSession('memory'),
+  'minimal-redis': () => minimalSession('redis'),
   'es-memory': () => expressSession('memory'),
   'es-redis': () => expressSession('redis'),
   'es-postgres': () => expressSession('postgres'),
