@@ -64,6 +64,7 @@ try {
     return {
       rps: requests / result.duration,
       cpuUs: (cpu.server * 1e6) / requests,
+      kernelUs: (cpu.serverKernel * 1e6) / requests,
       // Scavenges per 1000 requests and GC pause µs per request (the server's own count).
       scavenges: ((gcAfter.minor - gcBefore.minor) * 1000) / requests,
       gcUs: ((gcAfter.ms - gcBefore.ms) * 1000) / requests,
@@ -96,7 +97,7 @@ for (const route of routes) {
       `  ${e.label.padEnd(40)} ${String(Math.round(median(mine.map((r) => r.rps)))).padStart(6)} req/s  ratio ${median(ratios).toFixed(3)}  CPU ${median(mine.map((r) => r.cpuUs)).toFixed(1)} µs/req [${Math.min(...mine.map((r) => r.cpuUs)).toFixed(0)}–${Math.max(...mine.map((r) => r.cpuUs)).toFixed(0)}]  (other jobs: max ${Math.round(100 * Math.max(...mine.map((r) => r.foreign)))} % CPU)`,
     );
     console.log(
-      `  ${''.padEnd(40)} GC: ${median(mine.map((r) => r.scavenges)).toFixed(2)} scavenges per 1000 requests, ${median(mine.map((r) => r.gcUs)).toFixed(1)} µs of GC pauses per request`,
+      `  ${''.padEnd(40)} of which in the kernel ${median(mine.map((r) => r.kernelUs)).toFixed(1)} µs/req; GC: ${median(mine.map((r) => r.scavenges)).toFixed(2)} scavenges per 1000 requests, ${median(mine.map((r) => r.gcUs)).toFixed(1)} µs of GC pauses per request`,
     );
     if (mine[0].redisUs !== undefined) {
       const names = Object.keys(mine.at(-1).commands);

@@ -226,6 +226,8 @@ try {
       // CPU the server process used per request (user + system), and how busy the machine was
       // with processes that are not the bench's (other jobs disturb the run).
       serverCpuUsPerRequest: (cpu.server * 1e6) / result.requests.total,
+      // Of which in the kernel (socket reads and writes, loopback TCP included).
+      serverKernelUsPerRequest: (cpu.serverKernel * 1e6) / result.requests.total,
       foreignCpuShare: cpu.foreignShare,
       busyBeforeShare: quiet,
       storeCalls,

@@ -4,15 +4,15 @@ import { readFileSync } from 'node:fs';
 
 const TICK = 1 / 100; // USER_HZ: /proc reports clock ticks of 10 ms on Linux
 
-/** utime + stime of a process, in seconds. */
+/** utime + stime of a process, and stime alone (time in the kernel: socket writes and reads), in seconds. */
 function processCpu(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces, inside parentheses).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK;
+    return { total: (Number(fields[11]) + Number(fields[12])) * TICK, kernel: Number(fields[12]) * TICK };
   } catch {
-    return 0;
+    return { total: 0, kernel: 0 };
   }
 }
 
@@ -30,13 +30,14 @@ export function cpuSnapshot(pids) {
 }
 
 export function cpuBetween(before, after, serverPid, redisPid) {
-  const server = after.pids[serverPid] - before.pids[serverPid];
-  const redis = after.pids[redisPid] - before.pids[redisPid];
+  const server = after.pids[serverPid].total - before.pids[serverPid].total;
+  const serverKernel = after.pids[serverPid].kernel - before.pids[serverPid].kernel;
+  const redis = after.pids[redisPid].total - before.pids[redisPid].total;
   const self = (after.self.user + after.self.system - before.self.user - before.self.system) / 1e6;
   const busy = after.machine.busy - before.machine.busy;
   const total = after.machine.total - before.machine.total;
   const foreign = Math.max(0, busy - server - redis - self);
-  return { server, redis, self, foreignShare: total > 0 ? foreign / total : 0 };
+  return { server, serverKernel, redis, self, foreignShare: total > 0 ? foreign / total : 0 };
 }
 
 /**
