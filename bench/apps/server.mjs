@@ -92,6 +92,17 @@ function makeModule(imports, controller) {
 
 const OK = { ok: true };
 
+/** The handlers of every variant whose handlers get the session object as their parameter. */
+const SESSION_HANDLERS = {
+  noop: () => OK,
+  read: (s) => ({ n: s.n }),
+  write: (s) => ({ n: ++s.n }),
+  new: (s) => {
+    Object.assign(s, newSessionData());
+    return { n: s.n };
+  },
+};
+
 /**
  * SQL statements the app sent to PostgreSQL, by their first word (one per round trip), in the
  * same table as Redis commands: both are the store's round trips per request.
@@ -112,6 +123,14 @@ function countQueries(pool) {
   for (const client of pool._clients ?? []) wrap(client);
   pool.on('connect', wrap);
   return pool;
+}
+
+/** An ioredis client on the bench's redis-server, its commands counted. */
+async function benchRedis() {
+  const { Redis } = await import('ioredis');
+  const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
+  await client.ping();
+  return countRedisCommands(client);
 }
 
 /** A pg Pool on the machine's PostgreSQL (BENCH_PG_URL, default the local `test` database). */
@@ -177,10 +196,7 @@ async function minimalSession(storeKind) {
   if (storeKind === 'memory') {
     store = new Map();
   } else {
-    const { Redis } = await import('ioredis');
-    const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
-    await client.ping();
-    countRedisCommands(client);
+    const client = await benchRedis();
     store = { get: (id) => client.get(`min:${id}`), set: (id, text) => client.set(`min:${id}`, text, 'PX', ttl) };
     close = async () => void (await client.quit());
   }
@@ -232,15 +248,7 @@ async function minimalSession(storeKind) {
   }
   Reflect.decorate([Injectable()], MinimalSessionInterceptor);
   const MinimalSession = createParamDecorator((_key, context) => context.switchToHttp().getRequest()[STATE].data);
-  const controller = makeController(MinimalSession(), {
-    noop: () => OK,
-    read: (s) => ({ n: s.n }),
-    write: (s) => ({ n: ++s.n }),
-    new: (s) => {
-      Object.assign(s, newSessionData());
-      return { n: s.n };
-    },
-  });
+  const controller = makeController(MinimalSession(), SESSION_HANDLERS);
   class MinimalModule {}
   Reflect.decorate([Module({ controllers: [controller], providers: [{ provide: APP_INTERCEPTOR, useClass: MinimalSessionInterceptor }] })], MinimalModule);
   return { module: MinimalModule, store: storeKind === 'memory' ? store : undefined, close };
@@ -265,10 +273,7 @@ async function expressSession(storeKind) {
     close = async () => void (await pool.end());
   } else {
     const { RedisStore } = await import('connect-redis');
-    const { Redis } = await import('ioredis');
-    const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
-    await client.ping();
-    countRedisCommands(client);
+    const client = await benchRedis();
     store = new RedisStore({ client, prefix: 'es:' });
     close = async () => void (await client.quit());
   }
@@ -314,23 +319,12 @@ async function ours(storeKind) {
     options.encryptor = new AesGcmEncryptor(AES_KEY);
   } else {
     const { RedisStore } = await import(new URL('redis/index.js', LIB).href);
-    const { Redis } = await import('ioredis');
-    const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
-    await client.ping();
-    countRedisCommands(client);
+    const client = await benchRedis();
     options.store = new RedisStore({ client, prefix: 'sk:' });
     close = async () => void (await client.quit());
   }
   countCalls(options.store, STORE_OPERATIONS);
-  const controller = makeController(Session(), {
-    noop: () => OK,
-    read: (s) => ({ n: s.n }),
-    write: (s) => ({ n: ++s.n }),
-    new: (s) => {
-      Object.assign(s, newSessionData());
-      return { n: s.n };
-    },
-  });
+  const controller = makeController(Session(), SESSION_HANDLERS);
   return { module: makeModule([SessionModule.forRoot(options)], controller), close, store: options.store };
 }
 
