@@ -26,7 +26,7 @@ import { PINNED, commandCosts, idle, measuring, pinLoadGenerator, sessionCommand
 
 pinLoadGenerator();
 import { cpuBetween, cpuSnapshot, waitForQuiet } from './lib/cpu.mjs';
-import { costTable, markdownTable, median, memoryTable, round, summarize } from './lib/report.mjs';
+import { costTable, markdownTable, median, memoryTable, round, roundsTable, summarize } from './lib/report.mjs';
 import { measureMemory } from './memory.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -293,16 +293,18 @@ try {
   const table = markdownTable(rows);
   const costs = costTable(rows);
   const memTable = memory.length ? memoryTable(memory) : '';
+  const byRound = roundsTable(runs, config.variants);
   console.log(`\n${machine.nproc} x ${machine.cpu}, Node ${machine.node}, ${PINNED ? 'server pinned to its own CPU' : 'not pinned'}, ${config.rounds} rounds x ${config.duration} s, ${config.connections} connections\n`);
   console.log(table);
   console.log(`\nIssue 16 targets and where the cost is:\n\n${costs}`);
   if (memTable) console.log(`\nMemory per stored session (${config.memorySessions} sessions):\n\n${memTable}`);
+  console.log(`\nServer CPU per request in each round:\n\n${byRound}`);
 
   const resultsDir = join(BENCH_DIR, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(resultsDir, 'latest.md'), `${table}\n\n${costs}\n\n${memTable}\n`);
+  writeFileSync(join(resultsDir, 'latest.md'), `${table}\n\n${costs}\n\n${memTable}\n\n${byRound}\n`);
   copyFileSync(file, join(resultsDir, 'latest.json'));
   log(`wrote ${file}`);
   if (defaultRun || env.BENCH_SAVE === '1') {

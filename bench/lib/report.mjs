@@ -249,6 +249,27 @@ export function costTable(rows) {
   return lines.join('\n');
 }
 
+/**
+ * Server CPU per request in each round, for the variants that decide issue 16's verdicts (the
+ * spread shows how much one run can be trusted), with the most CPU other processes took meanwhile.
+ */
+export function roundsTable(runs, variants) {
+  const lines = [
+    "| route | variant | server CPU µs/req, by round | other processes' CPU share, max |",
+    '|---|---|---|---:|',
+  ];
+  const shown = ['bare', 'bare-interceptor', 'minimal-memory', 'es-memory', 'ours-memory', 'minimal-redis', 'es-redis', 'ours-redis'].filter((v) => variants.includes(v));
+  for (const route of [...new Set(runs.map((r) => r.route))].filter((r) => r !== 'noop')) {
+    for (const variant of shown) {
+      const mine = runs.filter((r) => r.route === route && r.variant === variant).sort((a, b) => a.round - b.round);
+      if (mine.length === 0) continue;
+      const cpu = mine.map((r) => Math.round(r.serverCpuUsPerRequest)).join(', ');
+      lines.push(`| /${route} | ${variant} | ${cpu} | ${Math.round(100 * Math.max(...mine.map((r) => r.foreignCpuShare ?? 0)))} % |`);
+    }
+  }
+  return lines.join('\n');
+}
+
 export function memoryTable(memory) {
   const lines = [
     '| variant | sessions stored | heapUsed B/session | arrayBuffers B/session | total B/session | RSS B/session |',
